@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// applyConfig fills every flag the user did not set on the command line,
+// first from the environment (HOOKFLOW_ + the flag name upper-cased, dashes
+// as underscores: --admin-addr ← HOOKFLOW_ADMIN_ADDR), then from the config
+// file (--config or HOOKFLOW_CONFIG; keys are flag names). Flags win over the
+// environment, which wins over the file.
+func applyConfig(cmd *cobra.Command) error {
+	path, _ := cmd.Flags().GetString("config")
+	if path == "" {
+		path = os.Getenv("HOOKFLOW_CONFIG")
+	}
+	file := map[string]any{}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if err := yaml.Unmarshal(data, &file); err != nil {
+			return fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	known := map[string]bool{}
+	var errs []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		known[f.Name] = true
+		if f.Changed || f.Name == "config" {
+			return
+		}
+		env := "HOOKFLOW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := setFlag(f, v); err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %v", env, err))
+			}
+			return
+		}
+		if v, ok := file[f.Name]; ok {
+			if err := setFlag(f, v); err != nil {
+				errs = append(errs, fmt.Sprintf("config %s: key %s: %v", path, f.Name, err))
+			}
+		}
+	})
+	for k := range file {
+		if !known[k] {
+			errs = append(errs, fmt.Sprintf("config %s: unknown key %q", path, k))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func setFlag(f *pflag.Flag, v any) error {
+	switch t := v.(type) {
+	case []any:
+		for _, x := range t {
+			if err := f.Value.Set(fmt.Sprint(x)); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return f.Value.Set(fmt.Sprint(t))
+	}
+}

@@ -1,0 +1,338 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hookflow/hookflow/actions"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// execution is one worker's hold on one claimed run.
+type execution struct {
+	e     *Engine
+	run   *Run
+	wf    *workflows.Workflow
+	lease Lease
+	log   *slog.Logger
+
+	mu         sync.Mutex
+	leaseUntil time.Time
+	lost       bool
+}
+
+// execute runs the steps of r from its first unfinished one. stop ends at
+// the next step boundary (shutdown); hard cancels a step in flight.
+func (e *Engine) execute(stop, hard context.Context, r *Run) {
+	x := &execution{
+		e:          e,
+		run:        r,
+		lease:      r.Lease,
+		leaseUntil: r.Lease.ExpiresAt,
+		log:        e.log.With("run_id", r.ID, "workflow", r.Workflow),
+	}
+	// Writes must land even while shutting down.
+	writeCtx := context.WithoutCancel(hard)
+
+	x.wf = e.wfs.ByName(r.Workflow)
+	if x.wf == nil {
+		x.finish(writeCtx, Update{Status: StatusDead, Error: fmt.Sprintf("workflow %q is not loaded", r.Workflow)})
+		return
+	}
+
+	runCtx, cancel := context.WithCancel(hard)
+	defer cancel()
+	renewDone := make(chan struct{})
+	go func() {
+		defer close(renewDone)
+		x.renewLoop(runCtx, cancel)
+	}()
+	defer func() { cancel(); <-renewDone }()
+
+	x.steps(stop, runCtx, writeCtx)
+}
+
+// renewLoop keeps the lease alive while the run executes; losing it cancels
+// the run.
+func (x *execution) renewLoop(ctx context.Context, cancel context.CancelFunc) {
+	t := time.NewTicker(max(x.e.leaseFor/3, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := x.extend(ctx, x.e.clock.Now().Add(x.e.leaseFor)); err != nil {
+				if errors.Is(err, ErrLeaseLost) {
+					x.log.Warn("lease lost: abandoning run")
+					cancel()
+					return
+				}
+				if ctx.Err() == nil {
+					x.log.Error("renew lease", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// extend moves the lease expiry to until unless it already lasts longer.
+func (x *execution) extend(ctx context.Context, until time.Time) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.lost {
+		return ErrLeaseLost
+	}
+	if !until.After(x.leaseUntil) {
+		return nil
+	}
+	if err := x.e.store.Renew(ctx, x.run.ID, x.lease, until); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			x.lost = true
+		}
+		return err
+	}
+	x.leaseUntil = until
+	return nil
+}
+
+func (x *execution) steps(stop, runCtx, writeCtx context.Context) {
+	r, wf := x.run, x.wf
+	now := x.e.clock.Now()
+	started := r.StartedAt
+	if started.IsZero() {
+		started = now
+	}
+	deadline := started.Add(wf.Timeout)
+	if wf.Timeout > 0 && !now.Before(deadline) {
+		x.finish(writeCtx, Update{Status: StatusDead, Error: fmt.Sprintf("run timed out after %s", wf.Timeout)})
+		return
+	}
+
+	env, err := x.e.envFor(r, wf)
+	if err != nil {
+		x.finish(writeCtx, Update{Status: StatusDead, Error: x.e.redact.String(err.Error())})
+		return
+	}
+
+	records := make(map[string]*StepRecord, len(r.Steps))
+	for i := range r.Steps {
+		records[r.Steps[i].ID] = &r.Steps[i]
+	}
+
+	for i, step := range wf.Steps {
+		last := i == len(wf.Steps)-1
+		rec := records[step.ID]
+		if rec != nil && rec.Status.Done() {
+			env.Steps[step.ID] = workflows.StepEnv{Outputs: rec.Outputs, Status: string(rec.Status)}
+			if last {
+				x.finish(writeCtx, Update{Status: StatusSucceeded})
+			}
+			continue
+		}
+		if stop.Err() != nil || runCtx.Err() != nil {
+			x.release(writeCtx)
+			return
+		}
+		if rec == nil {
+			rec = &StepRecord{ID: step.ID, Uses: step.Uses}
+		}
+		next := x.step(runCtx, step, rec, env, deadline)
+		if next.abandon {
+			x.release(writeCtx)
+			return
+		}
+		u := Update{Step: rec, Status: StatusRunning}
+		switch {
+		case next.retryAt != (time.Time{}):
+			u.Status, u.DueAt = StatusRetrying, next.retryAt
+		case next.dead != "":
+			u.Status, u.Error = StatusDead, next.dead
+		case last:
+			u.Status = StatusSucceeded
+		}
+		if !x.record(writeCtx, u) || u.Status != StatusRunning {
+			return
+		}
+		env.Steps[step.ID] = workflows.StepEnv{Outputs: rec.Outputs, Status: string(rec.Status)}
+	}
+	if len(wf.Steps) == 0 {
+		x.finish(writeCtx, Update{Status: StatusSucceeded})
+	}
+}
+
+// outcome is what one step execution decided for its run.
+type outcome struct {
+	retryAt time.Time // retry the run then
+	dead    string    // the run is dead with this error
+	abandon bool      // shutdown or lost lease: hand the run back untouched
+}
+
+// step executes one step once and fills rec with its result.
+func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRecord, env *workflows.Env, deadline time.Time) outcome {
+	e := x.e
+	fail := func(msg string) outcome {
+		msg = e.redact.String(msg)
+		rec.Status, rec.Error = StepFailed, msg
+		return outcome{dead: fmt.Sprintf("step %s: %s", step.ID, msg)}
+	}
+	if step.If != nil {
+		ok, err := step.If.Bool(env)
+		if err != nil {
+			return fail(fmt.Sprintf("evaluate if: %v", err))
+		}
+		if !ok {
+			rec.Status, rec.Outputs = StepSkipped, nil
+			return outcome{}
+		}
+	}
+	input, err := step.With.RenderMap(env)
+	if err != nil {
+		return fail(fmt.Sprintf("render with: %v", err))
+	}
+	action, ok := e.acts.Lookup(step.Uses)
+	if !ok {
+		return fail(fmt.Sprintf("unknown action %q", step.Uses))
+	}
+	if s, ok := action.(actions.Schemer); ok {
+		if schema := s.InputSchema(); len(schema) > 0 {
+			if err := workflows.ValidateSchema(schema, input); err != nil {
+				return fail(fmt.Sprintf("input does not match the schema of %s: %v", step.Uses, err))
+			}
+		}
+	}
+
+	timeout := step.Timeout
+	if x.wf.Timeout > 0 {
+		timeout = min(timeout, deadline.Sub(e.clock.Now()))
+	}
+	// The lease must outlast the step.
+	if err := x.extend(ctx, e.clock.Now().Add(timeout+e.leaseFor)); err != nil {
+		return outcome{abandon: true}
+	}
+	stepCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	attempt := Attempt{Number: len(rec.Attempts) + 1, StartedAt: e.clock.Now()}
+	out, err := action.Execute(stepCtx, actions.Request{
+		RunID:          x.run.ID,
+		Workflow:       x.run.Workflow,
+		StepID:         step.ID,
+		Attempt:        attempt.Number,
+		IdempotencyKey: x.run.ID + "/" + step.ID,
+		Input:          input,
+	})
+	attempt.DurationMS = float64(e.clock.Now().Sub(attempt.StartedAt).Microseconds()) / 1000
+	if err != nil && ctx.Err() != nil && stepCtx.Err() != context.DeadlineExceeded {
+		// Canceled by shutdown or a lost lease, not by the step timeout:
+		// the attempt does not count.
+		return outcome{abandon: true}
+	}
+	if err == nil {
+		attempt.Outcome = "ok"
+		attempt.Details = e.redact.Map(detailsOf(step.Uses, out))
+		rec.Attempts = append(rec.Attempts, attempt)
+		rec.Status, rec.Outputs, rec.Error = StepSucceeded, e.redact.Map(out), ""
+		x.log.Debug("step succeeded", "step", step.ID, "attempt", attempt.Number)
+		return outcome{}
+	}
+
+	msg := e.redact.String(err.Error())
+	if errors.Is(stepCtx.Err(), context.DeadlineExceeded) && !actions.IsPermanent(err) {
+		msg = fmt.Sprintf("step timed out after %s: %s", timeout, msg)
+	}
+	attempt.Error = msg
+	attempt.Details = e.redact.Map(actions.DetailsOf(err))
+	rec.Error = msg
+	permanent := actions.IsPermanent(err)
+	attempt.Outcome = "retryable"
+	if permanent {
+		attempt.Outcome = "permanent"
+	}
+	rec.Attempts = append(rec.Attempts, attempt)
+
+	if permanent || attempt.Number >= step.Retry.Attempts {
+		rec.Status = StepFailed
+		why := "permanent error"
+		if !permanent {
+			why = fmt.Sprintf("%d attempts", attempt.Number)
+		}
+		x.log.Warn("step failed", "step", step.ID, "attempt", attempt.Number, "why", why, "err", msg)
+		return outcome{dead: fmt.Sprintf("step %s failed (%s): %s", step.ID, why, msg)}
+	}
+	delay := max(e.backoff(step.Retry, attempt.Number), actions.RetryHint(err))
+	retryAt := e.clock.Now().Add(delay)
+	if x.wf.Timeout > 0 && retryAt.After(deadline) {
+		rec.Status = StepFailed
+		return outcome{dead: fmt.Sprintf("step %s failed and the run timeout (%s) leaves no time to retry: %s", step.ID, x.wf.Timeout, msg)}
+	}
+	rec.Status = StepRetrying
+	x.log.Info("step failed, will retry", "step", step.ID, "attempt", attempt.Number, "in", delay.Round(time.Millisecond), "err", msg)
+	return outcome{retryAt: retryAt}
+}
+
+// backoff is exponential with full jitter: a uniform pick in
+// [0, min(Max, Initial·2^(attempt-1))].
+func (e *Engine) backoff(p workflows.Retry, attempt int) time.Duration {
+	ceiling := p.Initial
+	for i := 1; i < attempt && ceiling < p.Max; i++ {
+		ceiling *= 2
+	}
+	if p.Max > 0 {
+		ceiling = min(ceiling, p.Max)
+	}
+	return e.jitter(ceiling)
+}
+
+// detailsOf picks what an attempt record keeps of a successful outbound
+// delivery: its status and latency, not the whole answer (that is in the
+// step's outputs).
+func detailsOf(uses string, out map[string]any) map[string]any {
+	if uses != "http" && uses != "webhook" {
+		return nil
+	}
+	d := map[string]any{}
+	for _, k := range []string{"status", "latency_ms", "webhook_id"} {
+		if v, ok := out[k]; ok {
+			d[k] = v
+		}
+	}
+	return d
+}
+
+// record writes u; it reports whether the run goes on.
+func (x *execution) record(ctx context.Context, u Update) bool {
+	u.At = x.e.clock.Now()
+	err := x.e.store.Record(ctx, x.run.ID, x.lease, u)
+	switch {
+	case err == nil:
+		if u.Status.Final() {
+			x.log.Info("run finished", "status", u.Status, "error", u.Error)
+		}
+		return true
+	case errors.Is(err, ErrCanceled):
+		x.log.Info("run canceled")
+	case errors.Is(err, ErrLeaseLost):
+		x.log.Warn("lease lost: result of this worker discarded")
+	default:
+		x.log.Error("record run", "err", x.e.redact.String(err.Error()))
+	}
+	return false
+}
+
+func (x *execution) finish(ctx context.Context, u Update) { x.record(ctx, u) }
+
+// release hands the run back to the queue, due at once.
+func (x *execution) release(ctx context.Context) {
+	x.mu.Lock()
+	lost := x.lost
+	x.mu.Unlock()
+	if lost {
+		return
+	}
+	x.record(ctx, Update{Status: StatusQueued})
+}

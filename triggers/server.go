@@ -1,0 +1,286 @@
+package triggers
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/triggers/signature"
+	"github.com/hookflow/hookflow/workflows"
+)
+
+// Enqueuer is what the trigger needs from the store: a durable enqueue that
+// returns only once the run is on disk.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, runs ...*engine.Run) ([]engine.EnqueueResult, error)
+}
+
+// Observer is told the outcome of every webhook (for metrics). Outcomes:
+// accepted, duplicate, filtered, bad_signature, too_large, not_found,
+// method_not_allowed, bad_request, unavailable.
+type Observer interface {
+	ObserveWebhook(workflow, outcome string, latency time.Duration)
+}
+
+// Outcomes reported to the Observer.
+const (
+	OutcomeAccepted    = "accepted"
+	OutcomeDuplicate   = "duplicate"
+	OutcomeFiltered    = "filtered"
+	OutcomeBadSig      = "bad_signature"
+	OutcomeTooLarge    = "too_large"
+	OutcomeNotFound    = "not_found"
+	OutcomeBadMethod   = "method_not_allowed"
+	OutcomeBadRequest  = "bad_request"
+	OutcomeUnavailable = "unavailable"
+)
+
+// Options configure a Server. Zero values take the defaults named.
+type Options struct {
+	Store     Enqueuer       // required
+	Workflows *workflows.Set // required
+	// Secrets resolve `${{ secrets.NAME }}` in signature secrets.
+	Secrets map[string]string
+	// Enqueued, when set, is called after each accepted run (the engine's
+	// Wake, so a local worker starts at once).
+	Enqueued func()
+	Observer Observer
+	// MaxBody caps every workflow's max_body, and is what the listener reads
+	// at most; default the largest max_body of the workflows loaded at New.
+	MaxBody      int64
+	ReadTimeout  time.Duration // default 10s
+	WriteTimeout time.Duration // default 10s
+	IdleTimeout  time.Duration // default 60s
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Server is the public webhook listener: POST /hooks/{path}.
+type Server struct {
+	app    *fiber.App
+	store  Enqueuer
+	routes atomic.Pointer[routeTable]
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New builds a server for the workflows in opts. It fails when a workflow's
+// signature cannot be set up (unknown scheme, missing secret).
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Workflows == nil {
+		return nil, errors.New("triggers: Options.Store and Options.Workflows are required")
+	}
+	s := &Server{store: opts.Store, opts: opts, log: opts.Logger, now: opts.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.opts.MaxBody == 0 {
+		s.opts.MaxBody = workflows.DefaultBodyLimit
+		for _, wf := range opts.Workflows.Workflows() {
+			s.opts.MaxBody = max(s.opts.MaxBody, wf.Trigger.BodyLimit)
+		}
+	}
+	if err := s.SetWorkflows(opts.Workflows, opts.Secrets); err != nil {
+		return nil, err
+	}
+	s.app = fiber.New(fiber.Config{
+		BodyLimit:             int(s.opts.MaxBody),
+		ReadTimeout:           cmp.Or(opts.ReadTimeout, 10*time.Second),
+		WriteTimeout:          cmp.Or(opts.WriteTimeout, 10*time.Second),
+		IdleTimeout:           cmp.Or(opts.IdleTimeout, 60*time.Second),
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.app.All("/hooks/*", s.handle)
+	s.app.Use(func(c *fiber.Ctx) error {
+		return jsonError(c, fiber.StatusNotFound, "not found")
+	})
+	return s, nil
+}
+
+// SetWorkflows swaps the served workflows (a reload). On error the old set
+// keeps serving.
+func (s *Server) SetWorkflows(set *workflows.Set, secrets map[string]string) error {
+	rt, err := buildRoutes(set, secrets, s.opts.MaxBody)
+	if err != nil {
+		return err
+	}
+	s.routes.Store(rt)
+	return nil
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting and waits for in-flight requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+
+// Test lets tests drive the handler without a socket when they must.
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		if fe.Code == fiber.StatusRequestEntityTooLarge {
+			s.observe("", OutcomeTooLarge, time.Time{})
+		}
+		return jsonError(c, fe.Code, strings.ToLower(fe.Message))
+	}
+	s.log.Error("webhook handler", "err", err)
+	return jsonError(c, fiber.StatusInternalServerError, "internal error")
+}
+
+func (s *Server) observe(workflow, outcome string, start time.Time) {
+	if s.opts.Observer == nil {
+		return
+	}
+	var d time.Duration
+	if !start.IsZero() {
+		d = time.Since(start)
+	}
+	s.opts.Observer.ObserveWebhook(workflow, outcome, d)
+}
+
+func (s *Server) handle(c *fiber.Ctx) error {
+	start := time.Now()
+	rt := s.routes.Load()
+	path := c.Params("*")
+	r := rt.byPath[path]
+	if r == nil {
+		s.observe("", OutcomeNotFound, start)
+		return jsonError(c, fiber.StatusNotFound, "no workflow is served at /hooks/"+path)
+	}
+	name := r.wf.Name
+	if !r.allows(c.Method()) {
+		s.observe(name, OutcomeBadMethod, start)
+		c.Set(fiber.HeaderAllow, strings.Join(r.wf.Trigger.Methods, ", "))
+		return jsonError(c, fiber.StatusMethodNotAllowed, "method "+c.Method()+" not allowed")
+	}
+	body := c.Body()
+	if int64(len(body)) > r.wf.Trigger.BodyLimit {
+		s.observe(name, OutcomeTooLarge, start)
+		return jsonError(c, fiber.StatusRequestEntityTooLarge,
+			fmt.Sprintf("body of %d bytes is over this workflow's limit of %d", len(body), r.wf.Trigger.BodyLimit))
+	}
+	now := s.now()
+	req := signature.Request{URL: c.BaseURL() + c.OriginalURL(), Header: c.Get, Body: body}
+	if err := r.scheme.Verify(req, r.secrets, now); err != nil {
+		s.observe(name, OutcomeBadSig, start)
+		s.log.Info("webhook refused", "workflow", name, "reason", err.Error())
+		return jsonError(c, fiber.StatusUnauthorized, "signature verification failed: "+err.Error())
+	}
+
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("make run id: %w", err)
+	}
+	run := &engine.Run{
+		ID:              id.String(),
+		Workflow:        name,
+		WorkflowVersion: r.wf.Version,
+		Status:          engine.StatusQueued,
+		CreatedAt:       now,
+		UpdatedAt:       now,
+		DueAt:           now,
+		Event:           captureEvent(c, body, path, now),
+	}
+	delivery := r.scheme.DeliveryID(req)
+	run.Event.ID = cmp.Or(delivery, run.ID)
+
+	var env *workflows.Env
+	if r.wf.Trigger.Filter != nil || r.wf.Trigger.IdempotencyKey != nil {
+		ev, err := engine.EventEnv(&run.Event)
+		if err != nil {
+			s.observe(name, OutcomeBadRequest, start)
+			return jsonError(c, fiber.StatusBadRequest, err.Error())
+		}
+		env = &workflows.Env{Event: ev, Secrets: s.opts.Secrets, Run: workflows.RunEnv{ID: run.ID, Workflow: name}}
+	}
+	if f := r.wf.Trigger.Filter; f != nil {
+		ok, err := f.Bool(env)
+		if err != nil {
+			s.observe(name, OutcomeBadRequest, start)
+			return jsonError(c, fiber.StatusBadRequest, "filter: "+err.Error())
+		}
+		if !ok {
+			s.observe(name, OutcomeFiltered, start)
+			return c.Status(fiber.StatusOK).JSON(fiber.Map{"status": "filtered"})
+		}
+	}
+	key := delivery
+	if p := r.wf.Trigger.IdempotencyKey; p != nil {
+		v, err := p.Eval(env)
+		if err != nil {
+			s.observe(name, OutcomeBadRequest, start)
+			return jsonError(c, fiber.StatusBadRequest, "idempotency_key: "+err.Error())
+		}
+		key = ""
+		if v != nil {
+			key = fmt.Sprint(v)
+		}
+	}
+	if key != "" {
+		run.DedupeKey = key
+		run.DedupeUntil = now.Add(r.wf.Trigger.DedupeWindow)
+	}
+
+	res, err := s.store.Enqueue(c.UserContext(), run)
+	if err != nil {
+		s.observe(name, OutcomeUnavailable, start)
+		s.log.Error("enqueue run", "workflow", name, "err", err)
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return jsonError(c, fiber.StatusServiceUnavailable, "cannot store the event now; retry later")
+	}
+	if res[0].Duplicate {
+		s.observe(name, OutcomeDuplicate, start)
+		return c.Status(fiber.StatusOK).JSON(fiber.Map{"run_id": res[0].RunID, "status": "duplicate"})
+	}
+	s.observe(name, OutcomeAccepted, start)
+	if s.opts.Enqueued != nil {
+		s.opts.Enqueued()
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"run_id": res[0].RunID, "status": "queued"})
+}
+
+// captureEvent copies what the run keeps of the request: fasthttp reuses
+// its buffers once the handler returns.
+func captureEvent(c *fiber.Ctx, body []byte, path string, now time.Time) engine.Event {
+	ev := engine.Event{
+		Method:      c.Method(),
+		Path:        path,
+		ContentType: string(c.Request().Header.ContentType()),
+		Body:        bytes.Clone(body),
+		ReceivedAt:  now,
+	}
+	ev.Method = strings.Clone(ev.Method)
+	hdr := &c.Request().Header
+	ev.Headers = make(map[string]string, hdr.Len())
+	hdr.VisitAll(func(k, v []byte) {
+		ev.Headers[strings.ToLower(string(k))] = string(v)
+	})
+	args := c.Context().QueryArgs()
+	if args.Len() > 0 {
+		ev.Query = make(map[string]string, args.Len())
+		args.VisitAll(func(k, v []byte) { ev.Query[string(k)] = string(v) })
+	}
+	return ev
+}
+
+func jsonError(c *fiber.Ctx, code int, msg string) error {
+	return c.Status(code).JSON(fiber.Map{"error": msg})
+}
