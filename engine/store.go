@@ -24,7 +24,8 @@ type Store interface {
 
 	// Claim leases up to req.Max runs that are queued or retrying and due at
 	// req.Now, oldest due first, respecting req.Concurrency. Claimed runs come
-	// back with Status running, Claims incremented and Lease set.
+	// back with Status running, Claims incremented, Lease set, and StartedAt
+	// set to req.Now if it was zero (the first claim starts the run's timeout).
 	Claim(ctx context.Context, req ClaimRequest) (Claimed, error)
 
 	// Renew extends a held lease to until.
