@@ -155,7 +155,9 @@ func TestKillDashNineLosesNothing(t *testing.T) {
 				return
 			}
 			defer resp.Body.Close()
-			var a struct{ RunID string `json:"run_id"` }
+			var a struct {
+				RunID string `json:"run_id"`
+			}
 			json.NewDecoder(resp.Body).Decode(&a)
 			if resp.StatusCode == http.StatusAccepted {
 				acked <- a.RunID

@@ -162,7 +162,9 @@ func TestStripeExampleEndToEnd(t *testing.T) {
 	if err != nil || !strings.Contains(out, "202") {
 		t.Fatalf("send: %v\n%s", err, out)
 	}
-	var ack struct{ RunID string `json:"run_id"` }
+	var ack struct {
+		RunID string `json:"run_id"`
+	}
 	json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &ack)
 
 	select {
