@@ -60,8 +60,9 @@ type Options struct {
 	Clock Clock
 	// Jitter returns a random duration in [0, ceiling]; default uniform.
 	// Tests pass a deterministic one.
-	Jitter func(ceiling time.Duration) time.Duration
-	Logger *slog.Logger
+	Jitter   func(ceiling time.Duration) time.Duration
+	Logger   *slog.Logger
+	Observer Observer // optional: metrics
 }
 
 // Engine claims runs from a Store and executes their steps.
@@ -80,6 +81,7 @@ type Engine struct {
 	clock    Clock
 	jitter   func(time.Duration) time.Duration
 	log      *slog.Logger
+	observer Observer
 
 	wake chan struct{}
 }
@@ -112,6 +114,7 @@ func New(opts Options) (*Engine, error) {
 		clock:    opts.Clock,
 		jitter:   opts.Jitter,
 		log:      opts.Logger,
+		observer: opts.Observer,
 		wake:     make(chan struct{}, 1),
 	}
 	if e.clock == nil {

@@ -187,6 +187,9 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 		}
 		if !ok {
 			rec.Status, rec.Outputs = StepSkipped, nil
+			if o := e.observer; o != nil {
+				o.ObserveStep(x.run.Workflow, step.Uses, "skipped", 0)
+			}
 			return outcome{}
 		}
 	}
@@ -226,11 +229,15 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 		IdempotencyKey: x.run.ID + "/" + step.ID,
 		Input:          input,
 	})
-	attempt.DurationMS = float64(e.clock.Now().Sub(attempt.StartedAt).Microseconds()) / 1000
+	took := e.clock.Now().Sub(attempt.StartedAt)
+	attempt.DurationMS = float64(took.Microseconds()) / 1000
 	if err != nil && ctx.Err() != nil && stepCtx.Err() != context.DeadlineExceeded {
 		// Canceled by shutdown or a lost lease, not by the step timeout:
 		// the attempt does not count.
 		return outcome{abandon: true}
+	}
+	if o := e.observer; o != nil {
+		defer func() { o.ObserveStep(x.run.Workflow, step.Uses, attempt.Outcome, took) }()
 	}
 	if err == nil {
 		attempt.Outcome = "ok"
@@ -312,6 +319,9 @@ func (x *execution) record(ctx context.Context, u Update) bool {
 	case err == nil:
 		if u.Status.Final() {
 			x.log.Info("run finished", "status", u.Status, "error", u.Error)
+			if o := x.e.observer; o != nil {
+				o.ObserveRun(x.run.Workflow, u.Status, u.At.Sub(x.run.CreatedAt))
+			}
 		}
 		return true
 	case errors.Is(err, ErrCanceled):
