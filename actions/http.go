@@ -75,7 +75,7 @@ func parseHTTPInput(m map[string]any) (*httpInput, error) {
 	case hi.method == "":
 		hi.method = http.MethodGet
 	case !methodRE.MatchString(hi.method):
-		in.failf(`"method" must be an HTTP method like GET or POST, got %q`, in.str("method"))
+		in.failf(`"method" must be an HTTP method like GET or POST, got %s`, quoteShort(in.str("method")))
 	}
 	if err := in.err("http"); err != nil {
 		return nil, err

@@ -15,7 +15,8 @@ import (
 
 // input reads a step's rendered `with` map field by field and collects every
 // problem, so one failed attempt reports all of them. Messages name the field
-// and the kind of value found, never the value: it may be a secret.
+// and the kind of value found; they quote a value only when it is short
+// (see quoteShort), since a rendered value may hold a secret.
 type input struct {
 	m    map[string]any
 	errs []string
@@ -88,7 +89,7 @@ func (in *input) oneOf(key, def string, choices ...string) string {
 		return def
 	}
 	if !slices.Contains(choices, s) {
-		in.failf("%q must be one of %s, got %q", key, strings.Join(choices, ", "), s)
+		in.failf("%q must be one of %s, got %s", key, strings.Join(choices, ", "), quoteShort(s))
 		return def
 	}
 	return s
@@ -110,6 +111,10 @@ func (in *input) url(key string) *url.URL {
 		in.failf("%q is not a valid URL: %v", key, err)
 		return nil
 	}
+	if u.Scheme == "" {
+		in.failf("%q must be an absolute http or https URL", key)
+		return nil
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		in.failf("%q must be an http or https URL, got scheme %q", key, u.Scheme)
 		return nil
@@ -129,7 +134,7 @@ func (in *input) duration(key string) time.Duration {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		in.failf("%q must be a positive duration like 10s or 1m30s, got %q", key, s)
+		in.failf("%q must be a positive duration like 10s or 1m30s, got %s", key, quoteShort(s))
 		return 0
 	}
 	return d
@@ -156,7 +161,13 @@ func (in *input) stringMap(key string, lists bool) map[string][]string {
 		return nil
 	}
 	out := make(map[string][]string, len(m))
-	for k, v := range m {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // problems reported in a stable order
+	for _, k := range keys {
+		v := m[k]
 		if l, ok := v.([]any); ok && lists {
 			for i, e := range l {
 				s, ok := scalarString(e)
@@ -180,6 +191,15 @@ func (in *input) stringMap(key string, lists bool) map[string][]string {
 		out[k] = []string{s}
 	}
 	return out
+}
+
+// quoteShort quotes s when it is short enough to be a mistyped keyword or
+// number; longer text is described by its length only.
+func quoteShort(s string) string {
+	if len(s) <= 24 {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("a string of %d bytes", len(s))
 }
 
 // scalarString renders a string, number or boolean as text.

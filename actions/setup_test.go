@@ -48,6 +48,7 @@ type fixture struct {
 //	/big           200, 2 MiB of JSON
 //	/hang          waits until the client gives up
 //	/redirect      302 to ?to=
+//	/loop          302 to itself
 func setup(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{}
@@ -92,6 +93,10 @@ func setup(t testing.TB) *fixture {
 	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
 		f.record(r)
 		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+	})
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
+		f.record(r)
+		http.Redirect(w, r, "/loop", http.StatusFound)
 	})
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)

@@ -113,7 +113,7 @@ func parseWebhookInput(m map[string]any) (*webhookInput, error) {
 	if wi.timestamp != "" {
 		t, err := time.Parse(time.RFC3339, wi.timestamp)
 		if err != nil {
-			in.failf(`"timestamp" must be an RFC 3339 time like 2024-05-01T12:00:00Z, got %q`, wi.timestamp)
+			in.failf(`"timestamp" must be an RFC 3339 time like 2024-05-01T12:00:00Z, got %s`, quoteShort(wi.timestamp))
 		}
 		wi.eventTime = t
 	}
@@ -147,7 +147,7 @@ func (a *Webhook) Execute(ctx context.Context, req Request) (map[string]any, err
 	}
 	signed, err := a.sign(in, id, body, now)
 	if err != nil {
-		return nil, Permanent(redact(fmt.Errorf("webhook: sign (%s): %w", in.scheme, err), in.secret))
+		return nil, Permanent(redact(fmt.Errorf("webhook: sign: %w", err), in.secret))
 	}
 
 	if in.timeout > 0 {
