@@ -1,0 +1,206 @@
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+// op is one write waiting for the commit loop.
+//
+// apply runs inside the batch's write transaction. It must check everything
+// before it writes, so that a returned error leaves nothing of the op behind
+// and the batch goes on. Its error is the op's answer, given after the
+// commit; an op may write and still answer an error (Record on a canceled
+// run answers ErrCanceled). A failure while writing is returned as a
+// *writeError: the batch is rolled back and redone without that op.
+type op struct {
+	ctx   context.Context
+	apply func(w *writeTx) error
+	state atomic.Int32
+	err   error
+	done  chan struct{}
+}
+
+const (
+	opPending   int32 = iota // waiting in s.pending
+	opTaken                  // taken by the commit loop: its caller waits for the answer
+	opWithdrawn              // its caller gave up (context done) before it was taken
+)
+
+// writeError marks a failure while writing, after an op's checks passed.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// do hands apply to the commit loop and waits for its answer. When ctx ends
+// before the loop took the op, the op is dropped and ctx's error returned;
+// once taken, do waits for the commit, so a committed write is never
+// reported as failed.
+func (s *Store) do(ctx context.Context, apply func(w *writeTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o := &op{ctx: ctx, apply: apply, done: make(chan struct{})}
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return engine.ErrClosed
+	}
+	s.pending = append(s.pending, o)
+	s.mu.Unlock()
+	s.signal(s.kick)
+
+	select {
+	case <-o.done:
+		return o.err
+	case <-ctx.Done():
+		if o.state.CompareAndSwap(opPending, opWithdrawn) {
+			return ctx.Err()
+		}
+		<-o.done
+		return o.err
+	}
+}
+
+// loop is the one writer: it takes whatever is pending (up to MaxBatch),
+// applies it in one transaction, commits (one fsync), answers, and repeats.
+// There is no wait timer: ops that arrive during a commit form the next
+// batch. It returns when the store is closed and nothing is pending.
+func (s *Store) loop() {
+	defer close(s.done)
+	batch := make([]*op, 0, s.opts.MaxBatch)
+	for {
+		s.mu.Lock()
+		for len(s.pending) == 0 && !s.closed.Load() {
+			s.mu.Unlock()
+			<-s.kick
+			s.mu.Lock()
+		}
+		if len(s.pending) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		n := min(len(s.pending), s.opts.MaxBatch)
+		batch = append(batch[:0], s.pending[:n]...)
+		rest := copy(s.pending, s.pending[n:])
+		clear(s.pending[rest:])
+		s.pending = s.pending[:rest]
+		s.mu.Unlock()
+
+		s.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit applies and commits one batch and answers its ops.
+func (s *Store) commit(batch []*op) {
+	live := make([]*op, 0, len(batch))
+	for _, o := range batch {
+		if !o.state.CompareAndSwap(opPending, opTaken) {
+			continue // withdrawn: its caller has already returned
+		}
+		if err := o.ctx.Err(); err != nil {
+			s.answer(o, err)
+			continue
+		}
+		live = append(live, o)
+	}
+	for len(live) > 0 {
+		tx, err := s.db.Begin(true)
+		if err != nil {
+			if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+				err = engine.ErrClosed
+			}
+			s.answerAll(live, fmt.Errorf("boltstore: begin: %w", err))
+			return
+		}
+		w := newWriteTx(s, tx)
+		failed := -1
+		for i, o := range live {
+			o.err = o.apply(w)
+			var we *writeError
+			if errors.As(o.err, &we) {
+				failed = i
+				break
+			}
+		}
+		if failed >= 0 {
+			_ = tx.Rollback()
+			s.log.Error("boltstore: write failed; redoing the batch without it", "err", live[failed].err)
+			s.answer(live[failed], live[failed].err)
+			live = slices.Delete(live, failed, failed+1)
+			continue
+		}
+		if err := tx.Commit(); err != nil {
+			s.log.Error("boltstore: commit failed", "ops", len(live), "err", err)
+			s.answerAll(live, fmt.Errorf("boltstore: commit: %w", err))
+			return
+		}
+		s.commits.Add(1)
+		s.ops.Add(uint64(len(live)))
+		s.queued.Add(int64(w.queuedDelta))
+		if w.wake {
+			s.signal(s.wake)
+		}
+		for _, o := range live {
+			s.answer(o, o.err)
+		}
+		return
+	}
+}
+
+func (s *Store) answer(o *op, err error) {
+	o.err = err
+	close(o.done)
+}
+
+func (s *Store) answerAll(ops []*op, err error) {
+	for _, o := range ops {
+		s.answer(o, err)
+	}
+}
+
+// writeTx is a batch's write transaction with its buckets and what the
+// batch changes outside bbolt (applied only after the commit).
+type writeTx struct {
+	s                                    *Store
+	tx                                   *bolt.Tx
+	runs, queue, leases, dedupe          *bolt.Bucket
+	dedupeExp, finished, created         *bolt.Bucket
+	queuedDelta                          int  // entries added to the queue bucket
+	wake                                 bool // something may have become claimable
+}
+
+func newWriteTx(s *Store, tx *bolt.Tx) *writeTx {
+	return &writeTx{
+		s: s, tx: tx,
+		runs: tx.Bucket(bucketRuns), queue: tx.Bucket(bucketQueue), leases: tx.Bucket(bucketLeases),
+		dedupe: tx.Bucket(bucketDedupe), dedupeExp: tx.Bucket(bucketDedupeExp),
+		finished: tx.Bucket(bucketFinished), created: tx.Bucket(bucketCreated),
+	}
+}
+
+// put and del wrap bbolt's errors as writeErrors: they happen after an op's
+// checks, so the op may be half-written and the batch must be redone.
+func (w *writeTx) put(b *bolt.Bucket, k, v []byte) error {
+	if err := b.Put(k, v); err != nil {
+		return &writeError{fmt.Errorf("boltstore: write: %w", err)}
+	}
+	return nil
+}
+
+func (w *writeTx) del(b *bolt.Bucket, k []byte) error {
+	if err := b.Delete(k); err != nil {
+		return &writeError{fmt.Errorf("boltstore: delete: %w", err)}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+// Limits on what Enqueue accepts (keys of the bbolt indexes stay small).
+const (
+	maxIDLen        = 128
+	maxWorkflowLen  = 256
+	maxDedupeKeyLen = 1024
+)
+
+// newRunRec is a run prepared for Enqueue outside the commit loop.
+type newRunRec struct {
+	run     *engine.Run
+	enc     []byte
+	dedupe  string // dedupeKey(workflow, key), "" without a key
+	created []byte // created index key
+	queue   []byte // queue index key
+}
+
+// Enqueue stores runs in one commit and returns after the fsync. Runs are
+// validated, given ids and encoded before they reach the commit loop. With
+// Options.MaxQueued set, a call that would overfill the queue stores nothing
+// and returns engine.ErrFull.
+func (s *Store) Enqueue(ctx context.Context, runs ...*engine.Run) ([]engine.EnqueueResult, error) {
+	if s.closed.Load() {
+		return nil, engine.ErrClosed
+	}
+	if len(runs) == 0 {
+		return []engine.EnqueueResult{}, nil
+	}
+	recs := make([]newRunRec, len(runs))
+	for i, in := range runs {
+		rec, err := s.prepare(in)
+		if err != nil {
+			return nil, fmt.Errorf("boltstore: enqueue run %d of %d: %w", i+1, len(runs), err)
+		}
+		recs[i] = rec
+	}
+	results := make([]engine.EnqueueResult, len(runs))
+	err := s.do(ctx, func(w *writeTx) error { return w.enqueue(recs, results) })
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// prepare validates one run, copies it with the store's defaults and
+// encodes it.
+func (s *Store) prepare(in *engine.Run) (newRunRec, error) {
+	switch {
+	case in == nil:
+		return newRunRec{}, errors.New("run is nil")
+	case in.Workflow == "":
+		return newRunRec{}, errors.New("workflow is empty")
+	case len(in.Workflow) > maxWorkflowLen || strings.IndexByte(in.Workflow, 0) >= 0:
+		return newRunRec{}, fmt.Errorf("workflow name is longer than %d bytes or contains a NUL byte", maxWorkflowLen)
+	case in.Status != "" && in.Status != engine.StatusQueued:
+		return newRunRec{}, fmt.Errorf("status %q: a new run is queued", in.Status)
+	case len(in.ID) > maxIDLen:
+		return newRunRec{}, fmt.Errorf("id is longer than %d bytes", maxIDLen)
+	case len(in.DedupeKey) > maxDedupeKeyLen:
+		return newRunRec{}, fmt.Errorf("dedupe key is longer than %d bytes", maxDedupeKeyLen)
+	}
+	r := *in // the caller's run is not modified; slices and maps are only read
+	if r.ID == "" {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return newRunRec{}, fmt.Errorf("new run id: %w", err)
+		}
+		r.ID = id.String()
+	}
+	r.Status = engine.StatusQueued
+	r.CreatedAt = utc(r.CreatedAt)
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = utc(s.opts.Now())
+	}
+	r.UpdatedAt = utc(r.UpdatedAt)
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = r.CreatedAt
+	}
+	r.DueAt = utc(r.DueAt)
+	if r.DueAt.IsZero() {
+		r.DueAt = r.CreatedAt
+	}
+	r.DedupeUntil = utc(r.DedupeUntil)
+	r.Event.ReceivedAt = utc(r.Event.ReceivedAt)
+	r.Lease, r.Claims, r.CancelRequested = engine.Lease{}, 0, false
+	r.StartedAt, r.FinishedAt = time.Time{}, time.Time{}
+
+	enc, err := encodeRun(&r)
+	if err != nil {
+		return newRunRec{}, err
+	}
+	rec := newRunRec{run: &r, enc: enc, created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID)}
+	if r.DedupeKey != "" {
+		rec.dedupe = dedupeKey(r.Workflow, r.DedupeKey)
+	}
+	return rec, nil
+}
+
+// holder is who holds a dedupe key while an Enqueue is checked.
+type holder struct {
+	id     string
+	until  time.Time
+	stored bool // read from the dedupe bucket (not from this call)
+	// storedUntil is the window end in the bucket when this call replaces a
+	// stored holder: its expiry index entry must go.
+	storedUntil time.Time
+	replaced    bool
+}
+
+// enqueue checks every run (ids, dedupe, capacity), then writes the new ones.
+func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) error {
+	holders := map[string]*holder{}
+	isNew := make([]bool, len(recs))
+	fresh := 0
+	ids := make(map[string]bool, len(recs))
+	for i, rec := range recs {
+		r := rec.run
+		if ids[r.ID] || w.runs.Get([]byte(r.ID)) != nil {
+			return fmt.Errorf("boltstore: enqueue: run id %q already exists", r.ID)
+		}
+		if rec.dedupe != "" {
+			h := holders[rec.dedupe]
+			if h == nil {
+				if v := w.dedupe.Get([]byte(rec.dedupe)); v != nil {
+					until, id, ok := splitTimeKey(v)
+					if !ok {
+						return fmt.Errorf("boltstore: enqueue: corrupt dedupe entry for workflow %s", r.Workflow)
+					}
+					h = &holder{id: id, until: until, stored: true}
+					holders[rec.dedupe] = h
+				}
+			}
+			if h != nil && r.CreatedAt.Before(h.until) {
+				results[i] = engine.EnqueueResult{RunID: h.id, Duplicate: true}
+				continue
+			}
+			if h == nil {
+				h = &holder{}
+				holders[rec.dedupe] = h
+			}
+			if h.stored && !h.replaced {
+				h.storedUntil, h.replaced = h.until, true
+			}
+			h.id, h.until = r.ID, r.DedupeUntil
+		}
+		ids[r.ID] = true
+		isNew[i] = true
+		fresh++
+		results[i] = engine.EnqueueResult{RunID: r.ID}
+	}
+	if max := w.s.opts.MaxQueued; max > 0 && w.s.queued.Load()+int64(w.queuedDelta+fresh) > int64(max) {
+		return fmt.Errorf("boltstore: enqueue: %d runs waiting, limit %d: %w",
+			w.s.queued.Load()+int64(w.queuedDelta), max, engine.ErrFull)
+	}
+
+	for i, rec := range recs {
+		if !isNew[i] {
+			continue
+		}
+		if err := w.put(w.runs, []byte(rec.run.ID), rec.enc); err != nil {
+			return err
+		}
+		if err := w.put(w.created, rec.created, []byte(rec.run.Workflow)); err != nil {
+			return err
+		}
+		if err := w.put(w.queue, rec.queue, []byte(rec.run.Workflow)); err != nil {
+			return err
+		}
+	}
+	for dk, h := range holders {
+		if h.stored && !h.replaced {
+			continue
+		}
+		if h.replaced {
+			if err := w.del(w.dedupeExp, timeKey(h.storedUntil, dk)); err != nil {
+				return err
+			}
+		}
+		if err := w.put(w.dedupe, []byte(dk), dedupeValue(h.until, h.id)); err != nil {
+			return err
+		}
+		if err := w.put(w.dedupeExp, timeKey(h.until, dk), []byte{}); err != nil {
+			return err
+		}
+	}
+	w.queuedDelta += fresh
+	w.wake = true
+	return nil
+}

@@ -1,0 +1,89 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+// DefaultPurgeLimit is the batch size of a Purge whose Limit is not set.
+const DefaultPurgeLimit = 1000
+
+// Purge deletes up to req.Limit records in one commit: finished runs (with
+// their index entries) that finished before req.FinishedBefore, then dedupe
+// keys whose window ended before req.Now. Both indexes are time-ordered, so a
+// batch reads only what it deletes.
+func (s *Store) Purge(ctx context.Context, req engine.PurgeRequest) (int, error) {
+	if req.Limit <= 0 {
+		req.Limit = DefaultPurgeLimit
+	}
+	if s.closed.Load() {
+		return 0, engine.ErrClosed
+	}
+	var n int
+	err := s.do(ctx, func(w *writeTx) error {
+		var err error
+		n, err = w.purge(req)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func (w *writeTx) purge(req engine.PurgeRequest) (int, error) {
+	type gone struct{ key, created []byte }
+	var runs, keys []gone
+	c := w.finished.Cursor()
+	for k, v := c.First(); k != nil && len(runs) < req.Limit; k, v = c.Next() {
+		at, _, ok := splitTimeKey(k)
+		if !ok || len(v) != timeLen {
+			return 0, fmt.Errorf("boltstore: purge: corrupt finished entry %x", k)
+		}
+		if !at.Before(req.FinishedBefore) {
+			break
+		}
+		runs = append(runs, gone{key: bytes.Clone(k), created: bytes.Clone(v)})
+	}
+	c = w.dedupeExp.Cursor()
+	for k, _ := c.First(); k != nil && len(runs)+len(keys) < req.Limit; k, _ = c.Next() {
+		until, _, ok := splitTimeKey(k)
+		if !ok {
+			return 0, fmt.Errorf("boltstore: purge: corrupt dedupe expiry entry %x", k)
+		}
+		if !until.Before(req.Now) {
+			break
+		}
+		keys = append(keys, gone{key: bytes.Clone(k)})
+	}
+
+	for _, g := range runs {
+		id := g.key[timeLen:]
+		if err := w.del(w.runs, id); err != nil {
+			return 0, err
+		}
+		if err := w.del(w.created, append(g.created, id...)); err != nil {
+			return 0, err
+		}
+		if err := w.del(w.finished, g.key); err != nil {
+			return 0, err
+		}
+	}
+	for _, g := range keys {
+		dk := g.key[timeLen:]
+		// The key's entry goes only if it still has this window (a newer
+		// holder would have replaced the expiry entry too; be safe anyway).
+		if v := w.dedupe.Get(dk); len(v) >= timeLen && bytes.Equal(v[:timeLen], g.key[:timeLen]) {
+			if err := w.del(w.dedupe, dk); err != nil {
+				return 0, err
+			}
+		}
+		if err := w.del(w.dedupeExp, g.key); err != nil {
+			return 0, err
+		}
+	}
+	return len(runs) + len(keys), nil
+}

@@ -1,0 +1,137 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+// List limits.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 1000 // larger limits are lowered to this
+)
+
+// Get reads one run in its own read transaction.
+func (s *Store) Get(ctx context.Context, runID string) (*engine.Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var r *engine.Run
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		r, err = getRun(tx.Bucket(bucketRuns), runID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// cursorVersion prefixes cursors so that their format can change.
+const cursorVersion = 1
+
+// encodeCursor makes an opaque cursor of a created-index key: the page
+// after it starts just before that key.
+func encodeCursor(k []byte) string {
+	return base64.RawURLEncoding.EncodeToString(append([]byte{cursorVersion}, k...))
+}
+
+func decodeCursor(c string) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) <= 1+timeLen || b[0] != cursorVersion {
+		return nil, errors.New("boltstore: list: malformed cursor")
+	}
+	return b[1:], nil
+}
+
+// List walks the created index backwards (newest first) from the cursor or
+// from Until. The workflow filter reads only the index; the status filter
+// decodes each candidate run. One run past the page is looked for so that
+// the cursor is empty exactly when nothing follows.
+func (s *Store) List(ctx context.Context, f engine.ListFilter) ([]*engine.Run, string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = DefaultListLimit
+	case limit > MaxListLimit:
+		limit = MaxListLimit
+	}
+	var start []byte
+	if f.Cursor != "" {
+		k, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		start = k
+	}
+	if !f.Until.IsZero() {
+		if u := timePrefix(f.Until); start == nil || bytes.Compare(u, start) < 0 {
+			start = u
+		}
+	}
+
+	var (
+		out    []*engine.Run
+		cursor string
+	)
+	err := s.view(func(tx *bolt.Tx) error {
+		runs := tx.Bucket(bucketRuns)
+		c := tx.Bucket(bucketCreated).Cursor()
+		var k, wf []byte
+		if start == nil {
+			k, wf = c.Last()
+		} else if k, wf = c.Seek(start); k == nil {
+			k, wf = c.Last()
+		} else {
+			k, wf = c.Prev()
+		}
+		var last []byte
+		for ; k != nil; k, wf = c.Prev() {
+			created, id, ok := splitTimeKey(k)
+			if !ok {
+				return fmt.Errorf("boltstore: list: corrupt created key %x", k)
+			}
+			if !f.Since.IsZero() && created.Before(f.Since) {
+				break
+			}
+			if f.Workflow != "" && string(wf) != f.Workflow {
+				continue
+			}
+			var r *engine.Run
+			if f.Status != "" || len(out) < limit {
+				var err error
+				if r, err = getRun(runs, id); err != nil {
+					return fmt.Errorf("boltstore: list: %w", err)
+				}
+				if f.Status != "" && r.Status != f.Status {
+					continue
+				}
+			}
+			if len(out) == limit {
+				cursor = encodeCursor(last)
+				break
+			}
+			out = append(out, r)
+			last = bytes.Clone(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if out == nil {
+		out = []*engine.Run{}
+	}
+	return out, cursor, nil
+}

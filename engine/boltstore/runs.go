@@ -1,0 +1,110 @@
+package boltstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+// Runs are stored as the JSON of engine.Run: the same text the admin API
+// serves, readable with `bbolt get`, and fast enough that encoding is not
+// what limits the commit loop (an fsync is).
+
+func encodeRun(r *engine.Run) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: encode run %s: %w", r.ID, err)
+	}
+	return b, nil
+}
+
+func decodeRun(id string, v []byte) (*engine.Run, error) {
+	var r engine.Run
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("boltstore: run %s: corrupt record: %w", id, err)
+	}
+	return &r, nil
+}
+
+// getRun reads one run in any transaction; ErrNotFound when absent.
+func getRun(runs *bolt.Bucket, id string) (*engine.Run, error) {
+	if id == "" || len(id) > maxIDLen {
+		return nil, fmt.Errorf("boltstore: run %q: %w", id, engine.ErrNotFound)
+	}
+	v := runs.Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("boltstore: run %s: %w", id, engine.ErrNotFound)
+	}
+	return decodeRun(id, v)
+}
+
+func (w *writeTx) saveRun(r *engine.Run) error {
+	v, err := encodeRun(r)
+	if err != nil {
+		return &writeError{err}
+	}
+	return w.put(w.runs, []byte(r.ID), v)
+}
+
+// fenced loads a run for a write by the lease holder: ErrNotFound, or
+// ErrLeaseLost unless the run is running under lease's token.
+func (w *writeTx) fenced(id string, lease engine.Lease) (*engine.Run, error) {
+	r, err := getRun(w.runs, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != engine.StatusRunning || r.Lease.Token != lease.Token {
+		return nil, fmt.Errorf("boltstore: run %s: %w", id, engine.ErrLeaseLost)
+	}
+	return r, nil
+}
+
+// release ends a running run's lease: the leases index entry goes, Owner and
+// ExpiresAt are cleared, Token stays so that the next claim's is greater.
+func (w *writeTx) release(r *engine.Run) error {
+	if err := w.del(w.leases, timeKey(r.Lease.ExpiresAt, r.ID)); err != nil {
+		return err
+	}
+	r.Lease.Owner, r.Lease.ExpiresAt = "", time.Time{}
+	w.wake = true // a concurrency slot is free
+	return nil
+}
+
+// requeue puts a run in the queue, due at due.
+func (w *writeTx) requeue(r *engine.Run, status engine.Status, due time.Time) error {
+	r.Status, r.DueAt = status, due
+	if err := w.put(w.queue, timeKey(due, r.ID), []byte(r.Workflow)); err != nil {
+		return err
+	}
+	w.queuedDelta++
+	w.wake = true
+	return nil
+}
+
+// finish makes a run final at at.
+func (w *writeTx) finish(r *engine.Run, status engine.Status, at time.Time) error {
+	r.Status, r.FinishedAt = status, at
+	return w.put(w.finished, timeKey(at, r.ID), timePrefix(r.CreatedAt))
+}
+
+// unqueue removes a queued or retrying run from the queue.
+func (w *writeTx) unqueue(r *engine.Run) error {
+	if err := w.del(w.queue, timeKey(r.DueAt, r.ID)); err != nil {
+		return err
+	}
+	w.queuedDelta--
+	return nil
+}
+
+// utc returns t in UTC without a monotonic reading, so stored times read
+// back the same and index keys match the stored fields.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC()
+}
