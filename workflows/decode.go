@@ -95,7 +95,8 @@ func (f *fileLoader) workflow(root *yaml.Node, res *fileResult) {
 		}
 	}
 	if e, ok := m["description"]; ok && !isNull(e.val) {
-		w.Description, _ = f.str(e, "description")
+		d, _ := f.str(e, "description")
+		w.Description = strings.TrimSpace(d)
 	}
 	w.Concurrency = f.integer(m, "concurrency", "concurrency", 0, 0)
 	w.Timeout = f.duration(m, "timeout", "timeout", DefaultRunTimeout)
@@ -527,10 +528,14 @@ func (f *fileLoader) steps(n *yaml.Node, w *Workflow, env *envInfo) {
 				progs = append(progs, stepProgram{i, s.If})
 			}
 		}
+		withOK := true
 		if e, ok := m["with"]; ok && !isNull(e.val) {
 			if e.val.Kind != yaml.MappingNode {
 				f.errf(e.val, "with must be a mapping, got %s", describe(e.val))
-			} else if s.With = f.value(e.val); s.With != nil {
+				withOK = false
+			} else if s.With = f.value(e.val); s.With == nil {
+				withOK = false
+			} else {
 				s.With.programs(func(p *Program) {
 					f.checkScope(p, stepScope("with"), env)
 					progs = append(progs, stepProgram{i, p})
@@ -542,7 +547,7 @@ func (f *fileLoader) steps(n *yaml.Node, w *Workflow, env *envInfo) {
 		}
 		s.Timeout = f.duration(m, "timeout", "timeout", DefaultStepTimeout)
 		if usesOK && f.opts.Actions != nil {
-			f.checkAction(s, usesNode)
+			f.checkAction(s, usesNode, withOK)
 		}
 		w.Steps = append(w.Steps, s)
 	}
@@ -582,7 +587,7 @@ func (f *fileLoader) retry(n *yaml.Node, r *Retry) {
 // checkAction checks that a step's action exists and, when it publishes an
 // input schema, that the step's `with` can satisfy it: static parts are
 // checked fully, ${{ }} parts only for what is known before rendering.
-func (f *fileLoader) checkAction(s *Step, usesNode *yaml.Node) {
+func (f *fileLoader) checkAction(s *Step, usesNode *yaml.Node, withOK bool) {
 	se := f.schema(s.Uses)
 	switch {
 	case !se.known:
@@ -591,7 +596,7 @@ func (f *fileLoader) checkAction(s *Step, usesNode *yaml.Node) {
 	case se.err != nil:
 		f.errf(usesNode, "action %q publishes an invalid input schema: %v", s.Uses, se.err)
 		return
-	case se.schema == nil:
+	case se.schema == nil || !withOK:
 		return
 	}
 	var input any = map[string]any{}

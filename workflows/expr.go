@@ -218,7 +218,7 @@ func compile(src string, boolean bool, at posMapper, base int) (*Program, []Prob
 		}
 		return nil, []Problem{{Pos: at(base), Msg: err.Error()}}
 	}
-	p := &Program{src: src, pos: at(base + leadingSpace(src)), prog: prog, boolean: boolean}
+	p := &Program{src: strings.TrimSpace(src), pos: at(base + leadingSpace(src)), prog: prog, boolean: boolean}
 	probs := p.analyse(at, base)
 	if len(probs) > 0 {
 		return nil, probs

@@ -303,7 +303,11 @@ func (s *Schema) validate(v any, path []any, errs *SchemaErrors) {
 	}
 	kind := jsonKind(v)
 	if len(s.types) > 0 && !slices.ContainsFunc(s.types, func(t string) bool { return kindMatches(kind, t) }) {
-		fail("must be %s, got %s", strings.Join(s.types, " or "), kindName(kind))
+		want := make([]string, len(s.types))
+		for i, t := range s.types {
+			want[i] = kindName(t)
+		}
+		fail("must be %s, got %s", strings.Join(want, " or "), kindName(kind))
 		return
 	}
 	_, unknownStr := v.(unknownString)
