@@ -111,6 +111,10 @@ func (a *HTTP) Execute(ctx context.Context, req Request) (map[string]any, error)
 		return nil, Permanent(fmt.Errorf("http: build request: %w", err))
 	}
 	for k, vs := range in.headers {
+		if strings.EqualFold(k, "Host") {
+			hreq.Host = vs[0] // the client ignores a Host header; the connection still goes to the URL's host
+			continue
+		}
 		hreq.Header.Set(k, vs[0])
 	}
 	if in.isJSON && hreq.Header.Get("Content-Type") == "" {

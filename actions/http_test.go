@@ -106,6 +106,17 @@ func TestHTTPRequests(t *testing.T) {
 			},
 		},
 		{
+			name: "typed header map, Host header sets the virtual host",
+			input: map[string]any{"url": f.url("/echo"), "headers": map[string]string{
+				"Host": "billing.internal", "X-A": "b",
+			}},
+			check: func(t *testing.T, got seen, out map[string]any) {
+				if got.Host != "billing.internal" || got.Header.Get("X-A") != "b" {
+					t.Errorf("host %q, X-A %q", got.Host, got.Header.Get("X-A"))
+				}
+			},
+		},
+		{
 			name:  "idempotency key and user agent by default",
 			input: map[string]any{"url": f.url("/echo")},
 			check: func(t *testing.T, got seen, out map[string]any) {

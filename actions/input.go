@@ -146,11 +146,18 @@ func (in *input) object(key string) map[string]any {
 	if !ok || v == nil {
 		return nil
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		in.failf("%q must be an object, got %s", key, kindOf(v))
+	switch m := v.(type) {
+	case map[string]any:
+		return m
+	case map[string]string:
+		out := make(map[string]any, len(m))
+		for k, e := range m {
+			out[k] = e
+		}
+		return out
 	}
-	return m
+	in.failf("%q must be an object, got %s", key, kindOf(v))
+	return nil
 }
 
 // stringMap returns the map at key with scalar values as strings. With
@@ -270,7 +277,7 @@ func kindOf(v any) string {
 		return "string"
 	case bool:
 		return "boolean"
-	case map[string]any:
+	case map[string]any, map[string]string:
 		return "object"
 	case []any:
 		return "array"

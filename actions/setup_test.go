@@ -24,6 +24,7 @@ var fixedNow = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
 // seen is one request a test server received.
 type seen struct {
 	Method string
+	Host   string
 	Path   string
 	Query  map[string][]string
 	Header http.Header
@@ -106,7 +107,7 @@ func setup(t testing.TB) *fixture {
 
 func (f *fixture) record(r *http.Request) seen {
 	body, _ := io.ReadAll(r.Body)
-	s := seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
+	s := seen{Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body}
 	f.mu.Lock()
 	f.reqs = append(f.reqs, s)
 	f.mu.Unlock()

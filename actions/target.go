@@ -76,6 +76,7 @@ var refusedRanges = []struct {
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"}, // 255.255.255.255 included
 	{netip.MustParsePrefix("::/128"), "unspecified"},
 	{netip.MustParsePrefix("::1/128"), "loopback"},
+	{netip.MustParsePrefix("::/96"), "reserved"}, // deprecated IPv4-compatible
 	{netip.MustParsePrefix("fc00::/7"), "private"},
 	{netip.MustParsePrefix("fec0::/10"), "private"}, // deprecated site-local
 	{netip.MustParsePrefix("fe80::/10"), "link-local"},

@@ -42,6 +42,7 @@ func TestClassify(t *testing.T) {
 		{"64:ff9b::a00:1", "private"},                        // NAT64 of 10.0.0.1
 		{"64:ff9b::7f00:1", "loopback"},                      // NAT64 of 127.0.0.1
 		{"2002:a9fe:a9fe::1", "link-local (cloud metadata)"}, // 6to4 of 169.254.169.254
+		{"::7f00:1", "reserved"},
 		{"8.8.8.8", ""},
 		{"93.184.215.14", ""},
 		{"172.32.0.1", ""},
