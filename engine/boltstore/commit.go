@@ -172,12 +172,12 @@ func (s *Store) answerAll(ops []*op, err error) {
 // writeTx is a batch's write transaction with its buckets and what the
 // batch changes outside bbolt (applied only after the commit).
 type writeTx struct {
-	s                                    *Store
-	tx                                   *bolt.Tx
-	runs, queue, leases, dedupe          *bolt.Bucket
-	dedupeExp, finished, created         *bolt.Bucket
-	queuedDelta                          int  // entries added to the queue bucket
-	wake                                 bool // something may have become claimable
+	s                            *Store
+	tx                           *bolt.Tx
+	runs, queue, leases, dedupe  *bolt.Bucket
+	dedupeExp, finished, created *bolt.Bucket
+	queuedDelta                  int  // entries added to the queue bucket
+	wake                         bool // something may have become claimable
 }
 
 func newWriteTx(s *Store, tx *bolt.Tx) *writeTx {
