@@ -43,6 +43,17 @@
 // (status, latency_ms, the first 512 bytes of the answer; webhook_id for
 // webhooks), recorded with the attempt.
 //
+// # Webhook deliveries
+//
+// The delivery id is "msg_" (stripe: "evt_") and 24 base32 characters of
+// the SHA-256 of the step's idempotency key: every attempt of one step of
+// one run carries the same id, each attempt its own signing timestamp. With
+// a type, scheme standard sends the Standard Webhooks envelope
+// {"type", "timestamp", "data"} and scheme stripe a Stripe event object
+// {"id", "object": "event", "type", "created", "data": {"object"}}; without
+// one, and for github, hmac and none, the payload is sent as is. Redirects
+// are not followed.
+//
 // # Outbound targets
 //
 // Clients built by NewHTTPClient check every connection's resolved address
