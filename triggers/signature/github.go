@@ -26,10 +26,11 @@ func (githubScheme) Verify(req Request, secrets []string, _ time.Time) error {
 	if err := parseGitHubHeader(v, &sigs); err != nil {
 		return err
 	}
+	_, mac, key := scratch(0, sha256.Size, secrets)
 	for _, secret := range secrets {
-		m := hmac.New(sha256.New, []byte(secret))
+		m := hmac.New(sha256.New, append(key[:0], secret...))
 		m.Write(req.Body)
-		if sigs.match(m.Sum(nil)) {
+		if sigs.match(m.Sum(mac)) {
 			return nil
 		}
 	}

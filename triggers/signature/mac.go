@@ -16,6 +16,21 @@ type candidates struct {
 
 func newCandidates(size int) candidates { return candidates{size: size} }
 
+// scratch allocates, once per Verify, room for a signed prefix of up to
+// prefixLen bytes, a MAC of macSize bytes and a copy of the longest secret,
+// so that the loop over secrets allocates only inside crypto/hmac (which
+// copies the key into its pads, so the key room is reused for the next
+// secret). Each returned slice is empty with its own capacity.
+func scratch(prefixLen, macSize int, secrets []string) (prefix, mac, key []byte) {
+	longest := 0
+	for _, s := range secrets {
+		longest = max(longest, len(s))
+	}
+	buf := make([]byte, prefixLen+macSize+longest)
+	keyAt := prefixLen + macSize
+	return buf[:0:prefixLen], buf[prefixLen:prefixLen:keyAt], buf[keyAt:keyAt]
+}
+
 // addHex decodes a hex MAC of exactly c.size bytes. It reports false for a
 // wrong length, a non-hex character or a full set.
 func (c *candidates) addHex(s string) bool {

@@ -40,13 +40,13 @@ func (s slackScheme) Verify(req Request, secrets []string, now time.Time) error 
 	if err := checkWindow("slack", ts, now, s.tolerance); err != nil {
 		return err
 	}
-	var signed [len("v0::") + maxTimestampDigits]byte
-	prefix := append(append(append(signed[:0], "v0:"...), tsText...), ':')
+	prefix, mac, key := scratch(len("v0::")+len(tsText), sha256.Size, secrets)
+	prefix = append(append(append(prefix, "v0:"...), tsText...), ':')
 	for _, secret := range secrets {
-		m := hmac.New(sha256.New, []byte(secret))
+		m := hmac.New(sha256.New, append(key[:0], secret...))
 		m.Write(prefix)
 		m.Write(req.Body)
-		if sigs.match(m.Sum(nil)) {
+		if sigs.match(m.Sum(mac)) {
 			return nil
 		}
 	}

@@ -25,7 +25,7 @@ const standardSecretPrefix = "whsec_"
 func (standardScheme) Name() string { return "standard" }
 
 func (s standardScheme) Verify(req Request, secrets []string, now time.Time) error {
-	if err := s.checkSecrets(secrets); err != nil {
+	if err := requireSecrets("standard", secrets); err != nil {
 		return err
 	}
 	id := req.header(HeaderStandardID)
@@ -51,19 +51,22 @@ func (s standardScheme) Verify(req Request, secrets []string, now time.Time) err
 	if err := checkWindow("standard", ts, now, s.tolerance); err != nil {
 		return err
 	}
-	var keyBuf [64]byte
+	// A decoded key is shorter than its secret, so it fits the key room.
+	prefix, mac, keyBuf := scratch(len(id)+len(tsText)+2, sha256.Size, secrets)
+	prefix = append(append(append(append(prefix, id...), '.'), tsText...), '.')
+	// Every secret must be usable, whichever one matches: a broken secret is
+	// reported on every request, not only when the others fail.
 	for i, secret := range secrets {
-		key, err := standardKey(keyBuf[:0], secret)
-		if err != nil {
+		if _, err := standardKey(keyBuf, secret); err != nil {
 			return fmt.Errorf("standard: %w: secret %d of %d %s", ErrSecret, i+1, len(secrets), err.Error())
 		}
+	}
+	for _, secret := range secrets {
+		key, _ := standardKey(keyBuf, secret)
 		m := hmac.New(sha256.New, key)
-		m.Write([]byte(id))
-		m.Write([]byte{'.'})
-		m.Write([]byte(tsText))
-		m.Write([]byte{'.'})
+		m.Write(prefix)
 		m.Write(req.Body)
-		if sigs.match(m.Sum(nil)) {
+		if sigs.match(m.Sum(mac)) {
 			return nil
 		}
 	}

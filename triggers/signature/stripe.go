@@ -33,13 +33,13 @@ func (s stripeScheme) Verify(req Request, secrets []string, now time.Time) error
 	if err := checkWindow("stripe", ts, now, s.tolerance); err != nil {
 		return err
 	}
-	var signed [maxTimestampDigits + 1]byte
-	prefix := append(append(signed[:0], tsText...), '.')
+	prefix, mac, key := scratch(len(tsText)+1, sha256.Size, secrets)
+	prefix = append(append(prefix, tsText...), '.')
 	for _, secret := range secrets {
-		m := hmac.New(sha256.New, []byte(secret))
+		m := hmac.New(sha256.New, append(key[:0], secret...))
 		m.Write(prefix)
 		m.Write(req.Body)
-		if sigs.match(m.Sum(nil)) {
+		if sigs.match(m.Sum(mac)) {
 			return nil
 		}
 	}

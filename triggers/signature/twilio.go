@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -42,7 +43,7 @@ func (twilioScheme) Verify(req Request, secrets []string, _ time.Time) error {
 	}
 	params, bodyOK, err := twilioSignedParams(req.URL, req.Body)
 	if err != nil {
-		return err
+		return malformed("twilio", err.Error())
 	}
 	urls := twilioURLVariants(req.URL)
 	for _, secret := range secrets {
@@ -72,26 +73,26 @@ func parseTwilioHeader(v string, sigs *candidates) error {
 
 // twilioSignedParams returns what Twilio appends to the URL before signing
 // and, for a JSON delivery (bodySHA256 in the URL), whether the body matches
-// that digest.
+// that digest. Its errors are bare details for the caller to frame.
 func twilioSignedParams(rawURL string, body []byte) (params []byte, bodyOK bool, err error) {
 	if rawURL == "" {
-		return nil, false, malformed("twilio", "request URL is empty")
+		return nil, false, errors.New("URL is empty")
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return nil, false, malformed("twilio", "request URL is not an absolute URL")
+		return nil, false, errors.New("URL is not absolute")
 	}
 	if q := u.Query(); q.Has(twilioBodyHashParam) {
 		want, err := hex.DecodeString(q.Get(twilioBodyHashParam))
 		if err != nil || len(want) != sha256.Size {
-			return nil, false, malformed("twilio", twilioBodyHashParam+" URL parameter is not a hex SHA-256")
+			return nil, false, errors.New(twilioBodyHashParam + " URL parameter is not a hex SHA-256")
 		}
 		got := sha256.Sum256(body)
 		return nil, hmac.Equal(got[:], want), nil
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, false, malformed("twilio", "body is not form-encoded")
+		return nil, false, errors.New("body is not form-encoded")
 	}
 	return appendTwilioParams(nil, form), true, nil
 }
@@ -156,7 +157,7 @@ func (twilioScheme) Sign(msg Message, secret string) (map[string]string, error) 
 	}
 	params, bodyOK, err := twilioSignedParams(msg.URL, msg.Body)
 	if err != nil {
-		return nil, fmt.Errorf("twilio: message: %w", err)
+		return nil, fmt.Errorf("twilio: cannot sign: %w", err)
 	}
 	if !bodyOK {
 		return nil, fmt.Errorf("twilio: message body does not match the %s URL parameter", twilioBodyHashParam)
