@@ -90,13 +90,13 @@ const (
 
 // Info describes one discovered plugin, loaded or refused.
 type Info struct {
-	Name     string        `json:"name"`               // NAME of hookflow-plugin-NAME
-	Path     string        `json:"path"`               // as found in the plugins directory
-	Version  string        `json:"version,omitempty"`  // announced by Describe
-	SHA256   string        `json:"sha256,omitempty"`   // of the file, hex
-	Checksum ChecksumState `json:"checksum"`           // pinned-ok, unpinned or mismatch
-	Actions  []ActionInfo  `json:"actions,omitempty"`  // announced by Describe, in its order
-	Error    string        `json:"error,omitempty"`    // why the plugin was refused
+	Name     string        `json:"name"`              // NAME of hookflow-plugin-NAME
+	Path     string        `json:"path"`              // as found in the plugins directory
+	Version  string        `json:"version,omitempty"` // announced by Describe
+	SHA256   string        `json:"sha256,omitempty"`  // of the file, hex
+	Checksum ChecksumState `json:"checksum"`          // pinned-ok, unpinned or mismatch
+	Actions  []ActionInfo  `json:"actions,omitempty"` // announced by Describe, in its order
+	Error    string        `json:"error,omitempty"`   // why the plugin was refused
 }
 
 // Loaded reports whether the plugin serves its actions.

@@ -117,7 +117,7 @@ func slogLevel(l hclog.Level) slog.Level {
 	}
 }
 
-// maxLogLine caps one forwarded line; longer lines are cut.
+// maxLogLine caps one forwarded line; the rest of a longer line is dropped.
 const maxLogLine = 64 << 10
 
 // lineLogger turns a plugin's output stream into log records, one per line.
@@ -128,9 +128,10 @@ type lineLogger struct {
 	log    *slog.Logger
 	stream string
 
-	mu      sync.Mutex
-	buf     []byte
-	inPanic bool
+	mu       sync.Mutex
+	buf      []byte
+	skipping bool // the rest of a cut line
+	inPanic  bool
 }
 
 func (w *lineLogger) Write(p []byte) (int, error) {
@@ -140,20 +141,26 @@ func (w *lineLogger) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			w.buf = append(w.buf, p...)
-			if len(w.buf) >= maxLogLine {
-				w.emit(w.buf[:maxLogLine])
-				w.buf = w.buf[:0]
+			if !w.skipping {
+				w.buf = append(w.buf, p...)
+				if len(w.buf) > maxLogLine {
+					w.emit(w.buf)
+					w.buf = w.buf[:0]
+					w.skipping = true
+				}
 			}
 			break
 		}
-		line := p[:i]
-		if len(w.buf) > 0 {
-			w.buf = append(w.buf, line...)
-			line = w.buf
+		if !w.skipping {
+			line := p[:i]
+			if len(w.buf) > 0 {
+				w.buf = append(w.buf, line...)
+				line = w.buf
+			}
+			w.emit(line)
 		}
-		w.emit(line)
 		w.buf = w.buf[:0]
+		w.skipping = false
 		p = p[i+1:]
 	}
 	return n, nil
@@ -175,7 +182,7 @@ func (w *lineLogger) emit(line []byte) {
 		return
 	}
 	if len(line) > maxLogLine {
-		line = line[:maxLogLine]
+		line = append(line[:maxLogLine:maxLogLine], " [cut]"...)
 	}
 	if msg, level, attrs, ok := parseHCLogJSON(line); ok {
 		w.log.Log(context.Background(), level, msg, attrs...)
