@@ -271,7 +271,9 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 		x.log.Warn("step failed", "step", step.ID, "attempt", attempt.Number, "why", why, "err", msg)
 		return outcome{dead: fmt.Sprintf("step %s failed (%s): %s", step.ID, why, msg)}
 	}
-	delay := max(e.backoff(step.Retry, attempt.Number), actions.RetryHint(err))
+	// A receiver's Retry-After is honoured, up to an hour: a hostile or
+	// broken answer must not park a run for days.
+	delay := max(e.backoff(step.Retry, attempt.Number), min(actions.RetryHint(err), maxRetryHint))
 	retryAt := e.clock.Now().Add(delay)
 	if x.wf.Timeout > 0 && retryAt.After(deadline) {
 		rec.Status = StepFailed
@@ -281,6 +283,9 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 	x.log.Info("step failed, will retry", "step", step.ID, "attempt", attempt.Number, "in", delay.Round(time.Millisecond), "err", msg)
 	return outcome{retryAt: retryAt}
 }
+
+// maxRetryHint caps how long an action's retry-after hint may delay a run.
+const maxRetryHint = time.Hour
 
 // backoff is exponential with full jitter: a uniform pick in
 // [0, min(Max, Initial·2^(attempt-1))].

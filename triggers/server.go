@@ -178,7 +178,7 @@ func (s *Server) handle(c *fiber.Ctx) error {
 			fmt.Sprintf("body of %d bytes is over this workflow's limit of %d", len(body), r.wf.Trigger.BodyLimit))
 	}
 	now := s.now()
-	req := signature.Request{URL: c.BaseURL() + c.OriginalURL(), Header: c.Get, Body: body}
+	req := signature.Request{URL: c.BaseURL() + c.OriginalURL(), Header: func(name string) string { return c.Get(name) }, Body: body}
 	if err := r.scheme.Verify(req, r.secrets, now); err != nil {
 		s.observe(name, OutcomeBadSig, start)
 		s.log.Info("webhook refused", "workflow", name, "reason", err.Error())
