@@ -205,7 +205,7 @@ func compile(src string, boolean bool, at posMapper, base int) (*Program, []Prob
 	opts := []expr.Option{
 		expr.Env(Env{}),
 		expr.MaxNodes(MaxExpressionNodes),
-		expr.Timezone("UTC"),
+		expr.Patch(utcNow{}),
 	}
 	if boolean {
 		opts = append(opts, expr.AsBool())
@@ -224,6 +224,17 @@ func compile(src string, boolean bool, at posMapper, base int) (*Program, []Prob
 		return nil, probs
 	}
 	return p, nil
+}
+
+// utcNow makes now() return UTC whatever the process's local zone is. (date()
+// without a zone already parses as UTC. expr.Timezone would do the same for
+// both, but in expr v1.17.8 it breaks every date() call.)
+type utcNow struct{}
+
+func (utcNow) Visit(node *ast.Node) {
+	if b, ok := (*node).(*ast.BuiltinNode); ok && b.Name == "now" && len(b.Arguments) == 0 {
+		ast.Patch(node, &ast.BuiltinNode{Name: "now", Arguments: []ast.Node{&ast.ConstantNode{Value: time.UTC}}})
+	}
 }
 
 // leadingSpace counts the runes of white space that start s.

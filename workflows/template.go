@@ -65,21 +65,29 @@ func (v *Value) Render(env *Env) (any, error) {
 	case kindExact:
 		return v.prog.Eval(env)
 	case kindInterp:
-		b := make([]byte, 0, v.litLen+16*len(v.parts))
+		var sb strings.Builder
+		sb.Grow(v.litLen + 32*len(v.parts))
+		var scratch [64]byte
 		for _, p := range v.parts {
 			if p.prog == nil {
-				b = append(b, p.lit...)
+				sb.WriteString(p.lit)
 				continue
 			}
 			x, err := p.prog.Eval(env)
 			if err != nil {
 				return nil, err
 			}
-			if b, err = appendText(b, x); err != nil {
+			if s, ok := x.(string); ok {
+				sb.WriteString(s)
+				continue
+			}
+			b, err := appendText(scratch[:0], x)
+			if err != nil {
 				return nil, p.prog.evalError(env, err.Error())
 			}
+			sb.Write(b)
 		}
-		return string(b), nil
+		return sb.String(), nil
 	case kindMap:
 		m := make(map[string]any, len(v.keys))
 		for i, k := range v.keys {

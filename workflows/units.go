@@ -33,7 +33,7 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	rest, err := time.ParseDuration(s)
 	if err != nil {
-		if strings.TrimLeft(s, "0123456789.") == "" {
+		if s != "" && strings.TrimLeft(s, "0123456789.") == "" {
 			return 0, fmt.Errorf("invalid duration %q: missing unit (e.g. 30s, 5m, 1h, 2d)", in)
 		}
 		return 0, fmt.Errorf("invalid duration %q (e.g. 30s, 5m, 1h30m, 2d)", in)
