@@ -167,6 +167,10 @@ func encodeBodies(e *encodedRun) error {
 	return nil
 }
 
+// committers is how many commit loops run at once: while one waits for its
+// commit to reach the disk, another writes the next batch.
+const committers = 2
+
 // commitLoop takes whatever Enqueue calls are pending, up to MaxBatch runs,
 // and commits them together; it never waits for more to arrive. On Close it
 // commits what is still pending and returns.
@@ -188,7 +192,8 @@ func (s *Store) commitLoop() {
 }
 
 // take removes up to MaxBatch runs' worth of pending requests from the
-// queue, skipping those whose caller gave up.
+// queue, skipping those whose caller gave up. When work is left it kicks
+// another commit loop.
 func (s *Store) take() []*enqueueRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -205,6 +210,11 @@ func (s *Store) take() []*enqueueRequest {
 	s.pending = s.pending[i:]
 	if len(s.pending) == 0 {
 		s.pending = nil
+	} else {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
 	}
 	return batch
 }

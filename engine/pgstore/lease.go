@@ -1,11 +1,13 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,6 +40,13 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 	case req.Now.IsZero():
 		return engine.Claimed{}, errors.New("pgstore: claim: Now is zero")
 	}
+	limited := false
+	for _, n := range req.Concurrency {
+		limited = limited || n > 0
+	}
+	if !limited {
+		return s.claimUnlimited(ctx, req)
+	}
 	var out engine.Claimed
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		runs, err := s.claimTx(ctx, tx, req)
@@ -53,6 +62,33 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 	}
 	out.NextDue = fromTS(next)
 	return out, nil
+}
+
+// claimUnlimited claims when no workflow has a concurrency limit: one
+// statement and the NextDue query, pipelined in one round trip.
+func (s *Store) claimUnlimited(ctx context.Context, req engine.ClaimRequest) (engine.Claimed, error) {
+	var out engine.Claimed
+	b := &pgx.Batch{}
+	b.Queue(s.q.claimDirect, req.Now, req.Max, text(req.Owner), ts(req.Now.Add(req.LeaseFor))).Query(func(rows pgx.Rows) error {
+		runs, err := pgx.CollectRows(rows, scanRun)
+		out.Runs = runs
+		return err
+	})
+	var next pgtype.Timestamptz
+	b.Queue(s.q.nextDue, req.Now).QueryRow(func(row pgx.Row) error { return row.Scan(&next) })
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return engine.Claimed{}, fmt.Errorf("pgstore: claim: %w", err)
+	}
+	sortByDue(out.Runs)
+	out.NextDue = fromTS(next)
+	return out, nil
+}
+
+// sortByDue puts claimed runs in claim order: oldest due first, then id.
+func sortByDue(runs []*engine.Run) {
+	slices.SortFunc(runs, func(a, b *engine.Run) int {
+		return cmp.Or(a.DueAt.Compare(b.DueAt), strings.Compare(a.ID, b.ID))
+	})
 }
 
 func (s *Store) claimTx(ctx context.Context, tx pgx.Tx, req engine.ClaimRequest) ([]*engine.Run, error) {
@@ -155,11 +191,7 @@ func (s *Store) claimTx(ctx context.Context, tx pgx.Tx, req engine.ClaimRequest)
 	if err != nil {
 		return nil, fmt.Errorf("lease runs: %w", err)
 	}
-	order := make(map[string]int, len(chosen))
-	for i, id := range chosen {
-		order[id] = i
-	}
-	slices.SortFunc(runs, func(a, b *engine.Run) int { return order[a.ID] - order[b.ID] })
+	sortByDue(runs)
 	return runs, nil
 }
 
@@ -184,15 +216,15 @@ func (s *Store) Renew(ctx context.Context, runID string, lease engine.Lease, unt
 		return fmt.Errorf("pgstore: renew %s: %w", runID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("pgstore: renew %s: %w", runID, s.whyFenced(ctx, s.pool, runID))
+		return fmt.Errorf("pgstore: renew %s: %w", runID, s.whyFenced(ctx, runID))
 	}
 	return nil
 }
 
 // whyFenced tells apart the reasons a fenced write changed nothing.
-func (s *Store) whyFenced(ctx context.Context, db rowQuerier, runID string) error {
+func (s *Store) whyFenced(ctx context.Context, runID string) error {
 	var status string
-	err := db.QueryRow(ctx, s.q.status, runID).Scan(&status)
+	err := s.pool.QueryRow(ctx, s.q.status, runID).Scan(&status)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return engine.ErrNotFound
@@ -201,11 +233,6 @@ func (s *Store) whyFenced(ctx context.Context, db rowQuerier, runID string) erro
 	default:
 		return engine.ErrLeaseLost
 	}
-}
-
-// rowQuerier is what a pool and a transaction share.
-type rowQuerier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // Record applies u to a claimed run, fenced by lease; see engine.Update.
@@ -229,26 +256,35 @@ func (s *Store) Record(ctx context.Context, runID string, lease engine.Lease, u 
 			return fmt.Errorf("pgstore: record %s: encode step %s: %w", runID, u.Step.ID, err)
 		}
 	}
-	canceled := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var cancelRequested bool
-		var raw []byte
-		err := tx.QueryRow(ctx, s.q.recordLock, runID, lease.Token).Scan(&cancelRequested, &raw)
+	// Optimistic: read the row's version (xmin), then update only that
+	// version. A concurrent Cancel or Renew in between makes the update
+	// miss and the loop read again; nothing holds a lock across round trips.
+	read := s.q.recordRead
+	if step != nil {
+		read = s.q.recordReadSteps
+	}
+	for {
+		var (
+			cancelRequested bool
+			raw             []byte
+			version         uint32
+		)
+		err := s.pool.QueryRow(ctx, read, runID, lease.Token).Scan(&version, &cancelRequested, &raw)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return s.whyFenced(ctx, tx, runID)
+			return fmt.Errorf("pgstore: record %s: %w", runID, s.whyFenced(ctx, runID))
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("pgstore: record %s: %w", runID, err)
 		}
 		var steps any // nil keeps the stored steps
 		if step != nil {
 			merged, err := mergeStep(raw, u.Step.ID, step)
 			if err != nil {
-				return err
+				return fmt.Errorf("pgstore: record %s: %w", runID, err)
 			}
 			steps = string(merged)
 		}
-		status := u.Status
+		status, canceled := u.Status, false
 		if cancelRequested && !status.Final() {
 			status, canceled = engine.StatusCanceled, true
 		}
@@ -256,21 +292,23 @@ func (s *Store) Record(ctx context.Context, runID string, lease engine.Lease, u 
 		if status == engine.StatusQueued || due.IsZero() {
 			due = u.At
 		}
-		_, err = tx.Exec(ctx, s.q.recordUpdate, runID, lease.Token, string(status), steps, ts(due), ts(u.At), text(u.Error))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("pgstore: record %s: %w", runID, err)
+		tag, err := s.pool.Exec(ctx, s.q.recordUpdate, runID, lease.Token, string(status), steps, ts(due), ts(u.At), text(u.Error), version)
+		if err != nil {
+			return fmt.Errorf("pgstore: record %s: %w", runID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			continue // changed since we read it
+		}
+		if canceled {
+			return fmt.Errorf("pgstore: record %s: %w", runID, engine.ErrCanceled)
+		}
+		if status == engine.StatusRetrying || status == engine.StatusQueued {
+			// Other nodes may be sleeping past this run's due time.
+			s.notifyOthers()
+			s.wakeLocal()
+		}
+		return nil
 	}
-	if canceled {
-		return fmt.Errorf("pgstore: record %s: %w", runID, engine.ErrCanceled)
-	}
-	if u.Status == engine.StatusRetrying || u.Status == engine.StatusQueued {
-		// Other nodes may be sleeping past this run's due time.
-		s.notifyOthers()
-		s.wakeLocal()
-	}
-	return nil
 }
 
 // mergeStep replaces the step with id in the stored JSON array, or appends

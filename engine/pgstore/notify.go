@@ -55,7 +55,10 @@ func (s *Store) notifyLoop() {
 func (s *Store) sendNotify() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.WriteTimeout)
 	defer cancel()
-	if _, err := s.pool.Exec(ctx, s.q.notify, s.schema); err != nil {
+	// One round trip, and no wait for the disk: a notification is a hint,
+	// not data (pg_notify assigns a transaction id, so its commit would
+	// otherwise wait for a WAL flush like an enqueue).
+	if _, err := s.pool.Exec(ctx, s.q.notify); err != nil {
 		// Not fatal: the other nodes poll.
 		s.log.Debug("notify other nodes", "err", err)
 	}

@@ -36,9 +36,9 @@ type Store struct {
 	mu      sync.Mutex
 	closed  bool
 	pending []*enqueueRequest // waiting for the commit loop
-	kick    chan struct{}     // cap 1: the commit loop has work
+	kick    chan struct{}     // cap 1: a commit loop has work
 	stop    chan struct{}     // closed by Close
-	loops   sync.WaitGroup    // commit loop, notifier, listener
+	loops   sync.WaitGroup    // commit loops, notifier, listener
 
 	notifyKick chan struct{} // cap 1: tell other nodes there is work
 	wake       chan struct{} // cap 1: returned by Wake
@@ -78,7 +78,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{
 		pool:       pool,
 		schema:     opts.Schema,
-		q:          newQueries(pgx.Identifier{opts.Schema}.Sanitize()),
+		q:          newQueries(pgx.Identifier{opts.Schema}.Sanitize(), opts.Schema),
 		opts:       opts,
 		log:        opts.Logger,
 		clock:      opts.Clock,
@@ -89,8 +89,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	listenCtx, cancel := context.WithCancel(context.Background())
 	s.listenCancel = cancel
-	s.loops.Add(3)
-	go s.commitLoop()
+	s.loops.Add(2 + committers)
+	for range committers {
+		go s.commitLoop()
+	}
 	go s.notifyLoop()
 	go s.listenLoop(listenCtx, cfg.ConnConfig.Copy())
 	return s, nil
@@ -259,14 +261,14 @@ func fromTS(t pgtype.Timestamptz) time.Time {
 
 // queries holds every statement with the schema name substituted once.
 type queries struct {
-	get, status, cancel, purgeRuns, purgeDedupe                                string
-	enqueue, importRuns, dedupeLookup, importKey                               string
-	claimCandidates, claimCount, claimLock, claimTryLock, claimUpdate, nextDue string
-	renew, recordLock, recordUpdate, rescue, notify                            string
-	list                                                                       string
+	get, status, cancel, purgeRuns, purgeDedupe                                             string
+	enqueue, importRuns, dedupeLookup, importKey                                            string
+	claimCandidates, claimCount, claimLock, claimTryLock, claimUpdate, claimDirect, nextDue string
+	renew, recordRead, recordReadSteps, recordUpdate, rescue, notify                        string
+	list                                                                                    string
 }
 
-func newQueries(schema string) queries {
+func newQueries(schema, channel string) queries {
 	r := strings.NewReplacer("{{s}}", schema)
 	q := queries{
 		get:    `SELECT ` + runColumns + ` FROM {{s}}.runs WHERE id = $1`,
@@ -305,37 +307,61 @@ func newQueries(schema string) queries {
 				lease_owner = $2, lease_token = lease_token + 1, lease_expires = $3,
 				started_at = COALESCE(started_at, $4), updated_at = $4
 			WHERE id = ANY($1::text[]) RETURNING ` + runColumns,
+		claimDirect: `UPDATE {{s}}.runs r SET status = 'running', claims = r.claims + 1,
+				lease_owner = $3::text, lease_token = r.lease_token + 1, lease_expires = $4::timestamptz,
+				started_at = COALESCE(r.started_at, $1::timestamptz), updated_at = $1::timestamptz
+			FROM (SELECT id FROM {{s}}.runs
+				WHERE status IN ('queued', 'retrying') AND due_at <= $1::timestamptz
+				ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) c
+			WHERE r.id = c.id RETURNING ` + qualified("r", runColumns),
 		nextDue: `SELECT min(due_at) FROM {{s}}.runs
 			WHERE status IN ('queued', 'retrying') AND due_at > $1`,
 		renew: `UPDATE {{s}}.runs SET lease_expires = $3, updated_at = $4
 			WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
-		recordLock: `SELECT cancel_requested, steps FROM {{s}}.runs
-			WHERE id = $1 AND lease_token = $2 AND status = 'running' FOR UPDATE`,
+		recordRead: `SELECT xmin, cancel_requested, NULL::json FROM {{s}}.runs
+			WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
+		recordReadSteps: `SELECT xmin, cancel_requested, steps FROM {{s}}.runs
+			WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
 		recordUpdate: `UPDATE {{s}}.runs SET status = $3::text, steps = COALESCE($4::json, steps),
 				due_at = CASE WHEN $3::text IN ('retrying', 'queued') THEN $5::timestamptz ELSE due_at END,
 				lease_owner = CASE WHEN $3::text = 'running' THEN lease_owner ELSE '' END,
 				lease_expires = CASE WHEN $3::text = 'running' THEN lease_expires END,
 				finished_at = CASE WHEN $3::text IN ('succeeded', 'dead', 'canceled') THEN $6::timestamptz END,
 				error = $7::text, updated_at = $6::timestamptz
-			WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
+			WHERE id = $1 AND lease_token = $2 AND status = 'running' AND xmin = $8::xid`,
 		rescue: `UPDATE {{s}}.runs SET
 				status = CASE WHEN cancel_requested THEN 'canceled' ELSE 'queued' END,
 				due_at = $1::timestamptz,
 				finished_at = CASE WHEN cancel_requested THEN $1::timestamptz END,
 				lease_owner = '', lease_expires = NULL, updated_at = $1::timestamptz
 			WHERE status = 'running' AND lease_expires < $1::timestamptz`,
-		notify: `SELECT pg_notify($1, '')`,
+		notify: `BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify(` + literal(channel) + `, ''); COMMIT`,
 		list:   `SELECT ` + runColumns + ` FROM {{s}}.runs`,
 	}
 	for _, p := range []*string{
 		&q.get, &q.status, &q.cancel, &q.purgeRuns, &q.purgeDedupe,
 		&q.enqueue, &q.importRuns, &q.dedupeLookup, &q.importKey,
-		&q.claimCandidates, &q.claimCount, &q.claimLock, &q.claimTryLock, &q.claimUpdate, &q.nextDue,
-		&q.renew, &q.recordLock, &q.recordUpdate, &q.rescue, &q.notify, &q.list,
+		&q.claimCandidates, &q.claimCount, &q.claimLock, &q.claimTryLock, &q.claimUpdate, &q.claimDirect, &q.nextDue,
+		&q.renew, &q.recordRead, &q.recordReadSteps, &q.recordUpdate, &q.rescue, &q.notify, &q.list,
 	} {
 		*p = r.Replace(*p)
 	}
 	return q
+}
+
+// qualified prefixes every column of a comma-separated list with table.
+func qualified(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// literal quotes s as an SQL string constant, whatever
+// standard_conforming_strings says.
+func literal(s string) string {
+	return "E'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
 }
 
 // insertColumns are the columns of runs written from unnestRunsSQL.

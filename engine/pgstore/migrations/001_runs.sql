@@ -2,8 +2,10 @@
 -- {{schema}} is replaced by the quoted schema name before this file runs.
 
 CREATE TABLE {{schema}}.runs (
-    id               text        PRIMARY KEY,  -- UUIDv7: time-ordered
-    workflow         text        NOT NULL,
+    -- Byte-order collation: ids sort as they were made (UUIDv7 is
+    -- time-ordered) and compare fast.
+    id               text        COLLATE "C" PRIMARY KEY,
+    workflow         text        COLLATE "C" NOT NULL,
     workflow_version text        NOT NULL DEFAULT '',
     status           text        NOT NULL,
     due_at           timestamptz,
@@ -36,10 +38,10 @@ CREATE INDEX runs_lease_idx ON {{schema}}.runs (lease_expires)
 -- Per-workflow concurrency: running runs of one workflow.
 CREATE INDEX runs_running_idx ON {{schema}}.runs (workflow)
     WHERE status = 'running';
--- List: newest first, overall, per workflow and per status.
+-- List: newest first, overall and per workflow. A status filter walks
+-- these (every index on runs costs each enqueue).
 CREATE INDEX runs_list_idx ON {{schema}}.runs (created_at DESC, id DESC);
 CREATE INDEX runs_list_workflow_idx ON {{schema}}.runs (workflow, created_at DESC, id DESC);
-CREATE INDEX runs_list_status_idx ON {{schema}}.runs (status, created_at DESC, id DESC);
 -- Purge: finished runs by age.
 CREATE INDEX runs_finished_idx ON {{schema}}.runs (finished_at)
     WHERE finished_at IS NOT NULL;
@@ -53,8 +55,8 @@ ALTER TABLE {{schema}}.runs SET (
 -- One row per (workflow, key) seen within its dedupe window. Rows outlive
 -- purged runs on purpose: a key stays a duplicate until "until".
 CREATE TABLE {{schema}}.dedupe (
-    workflow   text        NOT NULL,
-    key        text        NOT NULL,
+    workflow   text        COLLATE "C" NOT NULL,
+    key        text        COLLATE "C" NOT NULL,
     run_id     text        NOT NULL,
     created_at timestamptz NOT NULL,  -- the first run's CreatedAt
     until      timestamptz NOT NULL,  -- duplicates are refused while created_at < until
