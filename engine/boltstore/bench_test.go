@@ -1,0 +1,152 @@
+package boltstore_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/boltstore"
+	"github.com/hookflow/hookflow/engine/storetest"
+)
+
+// Every benchmark writes a real file in b.TempDir() with fsync on, as the
+// daemon does. Compare:
+//
+//	go test -run '^$' -bench 'Enqueue' -benchtime 3s ./engine/boltstore
+//
+// GOMAXPROCS below 2 lets the commit loop, blocked in fsync, starve the
+// senders that would fill the next batch (see doc.go).
+
+// BenchmarkStore is the shared store benchmark (storetest.Bench).
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) engine.Store {
+		return openAt(b, boltstore.Options{Path: filepath.Join(b.TempDir(), "hookflow.db")})
+	})
+}
+
+// benchEvent is a typical small webhook run.
+func benchEvent(n int64) *engine.Run {
+	now := time.Now()
+	return &engine.Run{
+		Workflow: "stripe-activate", CreatedAt: now,
+		Event: engine.Event{
+			ID: fmt.Sprintf("evt_%d", n), Method: "POST", Path: "/hooks/stripe",
+			Headers:     map[string]string{"content-type": "application/json", "stripe-signature": "t=1,v1=abc"},
+			ContentType: "application/json", ReceivedAt: now,
+			Body: []byte(`{"id":"evt_1NqYx2","type":"invoice.payment_succeeded","data":{"object":{"customer":"cus_9s6XKzkNRiz8i3","amount_paid":2000}}}`),
+		},
+	}
+}
+
+func senders(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Logf("GOMAXPROCS=%d: group commit needs at least 2 to keep senders running during fsync", runtime.GOMAXPROCS(0))
+	}
+	b.SetParallelism(max(1, storetest.Senders/runtime.GOMAXPROCS(0)))
+}
+
+// BenchmarkEnqueueGroupCommit: 64 concurrent senders through the store's
+// group-commit loop. acks/s is durable acknowledgements per second.
+func BenchmarkEnqueueGroupCommit(b *testing.B) {
+	s := openAt(b, boltstore.Options{Path: filepath.Join(b.TempDir(), "hookflow.db")})
+	defer s.Close()
+	ctx := b.Context()
+	var seq atomic.Int64
+	senders(b)
+	before := s.Stats()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Enqueue(ctx, benchEvent(seq.Add(1))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acks/s")
+	st := s.Stats()
+	if c := st.Commits - before.Commits; c > 0 {
+		b.ReportMetric(float64(st.Ops-before.Ops)/float64(c), "ops/commit")
+	}
+}
+
+// BenchmarkEnqueueOneUpdatePerCall is the baseline: the same writes (run,
+// queue and created index) with one bbolt Update, so one fsync, per enqueue.
+func BenchmarkEnqueueOneUpdatePerCall(b *testing.B) {
+	benchPlainBolt(b, (*bolt.DB).Update)
+}
+
+// BenchmarkEnqueueDBBatch uses bbolt's own db.Batch (10ms default delay).
+func BenchmarkEnqueueDBBatch(b *testing.B) {
+	benchPlainBolt(b, (*bolt.DB).Batch)
+}
+
+func benchPlainBolt(b *testing.B, write func(*bolt.DB, func(*bolt.Tx) error) error) {
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "plain.db"), 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	names := [][]byte{[]byte("runs"), []byte("queue"), []byte("created")}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		for _, n := range names {
+			if _, err := tx.CreateBucketIfNotExists(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	var seq atomic.Int64
+	senders(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := benchEvent(seq.Add(1))
+			r.ID = uuid.Must(uuid.NewV7()).String()
+			v, err := json.Marshal(r)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			key := append(timeKey(r.CreatedAt), r.ID...)
+			err = write(db, func(tx *bolt.Tx) error {
+				if err := tx.Bucket(names[0]).Put([]byte(r.ID), v); err != nil {
+					return err
+				}
+				if err := tx.Bucket(names[1]).Put(key, []byte(r.Workflow)); err != nil {
+					return err
+				}
+				return tx.Bucket(names[2]).Put(key, []byte(r.Workflow))
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acks/s")
+}
+
+// timeKey is a 12-byte time prefix like the store's index keys.
+func timeKey(t time.Time) []byte {
+	k := make([]byte, 12)
+	u := uint64(t.Unix()) ^ (1 << 63)
+	for i := range 8 {
+		k[i] = byte(u >> (56 - 8*i))
+	}
+	ns := uint32(t.Nanosecond())
+	for i := range 4 {
+		k[8+i] = byte(ns >> (24 - 8*i))
+	}
+	return k
+}
