@@ -58,10 +58,15 @@
 //
 // # Caveats
 //
-// Values rendered from an exact ${{ }} may share structure with the Env (a
-// map of event.body, say); treat them as read-only. Rendered values and
-// outputs may contain secrets, since that is what they are for; errors
-// (EvalError, SchemaErrors) never quote secret values. Positions inside
-// expressions are exact for plain, quoted (without escapes) and literal
-// block scalars; elsewhere they point at the start of the YAML value.
+//   - Member access on a missing value fails at run time, as it does in expr:
+//     event.body.data.object fails when data is absent. Write
+//     event.body.data?.object, or use ??, where a field is optional.
+//   - Values rendered from an exact ${{ }} may share structure with the Env
+//     (a map of event.body, say); treat them as read-only.
+//   - Rendered values may contain secrets, since that is what they are for;
+//     errors (EvalError, SchemaErrors, LoadSecrets') never quote secret
+//     values.
+//   - Positions inside expressions are exact for plain, quoted (without
+//     escapes) and literal block scalars; elsewhere they point at the start
+//     of the YAML value. YAML syntax errors carry a line only.
 package workflows

@@ -362,3 +362,9 @@ func (p *Program) analyse(at posMapper, base int) []Problem {
 func before(a, b Pos) bool {
 	return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 }
+
+var (
+	_ error       = (*EvalError)(nil)
+	_ ast.Visitor = (*refWalker)(nil)
+	_ ast.Visitor = utcNow{}
+)

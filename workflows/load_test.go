@@ -22,6 +22,8 @@ func (c catalog) ActionSchema(uses string) ([]byte, bool) {
 	return s, ok
 }
 
+var _ ActionCatalog = catalog(nil)
+
 func testCatalog(t testing.TB) catalog {
 	t.Helper()
 	files, err := filepath.Glob("testdata/schemas/*.json")

@@ -70,3 +70,5 @@ func sortProblems(ps Problems) Problems {
 func problemf(pos Pos, format string, args ...any) Problem {
 	return Problem{Pos: pos, Msg: fmt.Sprintf(format, args...)}
 }
+
+var _ error = Problems(nil)

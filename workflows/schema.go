@@ -602,3 +602,8 @@ func jsonText(v any) string {
 	}
 	return string(b)
 }
+
+var (
+	_ error = SchemaError{}
+	_ error = SchemaErrors(nil)
+)
