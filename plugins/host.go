@@ -30,6 +30,9 @@ type Options struct {
 	RestartBackoff Backoff
 	// Now is the clock of the restart back-off. Default time.Now.
 	Now func() time.Time
+	// OnRestart, when set, is called with the plugin's name each time a
+	// plugin process was started again after it exited (for metrics).
+	OnRestart func(plugin string)
 }
 
 // Backoff is the delay before restarting a plugin that crashed: none after

@@ -207,7 +207,13 @@ func TestExecute(t *testing.T) {
 
 func TestCrashMidCallRestarts(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Options{}, "test")
+	var mu sync.Mutex
+	var restarts []string
+	f := setup(t, Options{OnRestart: func(name string) {
+		mu.Lock()
+		restarts = append(restarts, name)
+		mu.Unlock()
+	}}, "test")
 	r := registry(t, f.host)
 	first, err := execute(t, r, "test.echo", map[string]any{"message": "a"})
 	if err != nil {
@@ -226,6 +232,11 @@ func TestCrashMidCallRestarts(t *testing.T) {
 	}
 	if first["pid"] == second["pid"] {
 		t.Errorf("same pid %v after a crash: not restarted", first["pid"])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(restarts) != 1 || restarts[0] != "test" {
+		t.Errorf("OnRestart calls: %v, want [test]", restarts)
 	}
 }
 

@@ -212,6 +212,9 @@ func (p *proc) relaunch(l *launch) {
 		return
 	}
 	p.cur = inst
+	if p.opts.OnRestart != nil {
+		p.opts.OnRestart(p.name)
+	}
 }
 
 // retireLocked drops inst after it died (once, even when several calls

@@ -107,7 +107,15 @@ func markFromWire(pe *pluginv1.Error) error {
 // and share the binary between subtests.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
-	name := plugins.FilePrefix + strings.TrimPrefix(filepath.Base(filepath.Clean(pkg)), plugins.FilePrefix)
+	base := pkg
+	if strings.HasPrefix(pkg, ".") || filepath.IsAbs(pkg) {
+		abs, err := filepath.Abs(pkg)
+		if err != nil {
+			t.Fatalf("sdktest: %v", err)
+		}
+		base = abs
+	}
+	name := plugins.FilePrefix + strings.TrimPrefix(filepath.Base(base), plugins.FilePrefix)
 	bin := filepath.Join(t.TempDir(), name)
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
