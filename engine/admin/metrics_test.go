@@ -305,7 +305,7 @@ func TestMetricsWiredToTriggerAndEngine(t *testing.T) {
 	}
 	send("POST", "/hooks/signup", `{"type":"user.created","id":"u1"}`, http.StatusAccepted)
 	send("POST", "/hooks/signup", `{"type":"user.created","id":"u1"}`, http.StatusOK) // duplicate
-	send("POST", "/hooks/signup", `{"type":"user.deleted","id":"u2"}`, http.StatusOK)  // filtered
+	send("POST", "/hooks/signup", `{"type":"user.deleted","id":"u2"}`, http.StatusOK) // filtered
 	send("POST", "/hooks/nowhere", `{}`, http.StatusNotFound)
 	send("GET", "/hooks/signup", ``, http.StatusMethodNotAllowed)
 
