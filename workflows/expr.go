@@ -94,8 +94,12 @@ var vms = sync.Pool{New: func() any { return &vm.VM{MemoryBudget: ExpressionMemo
 
 // Eval evaluates the expression. The result may share structure with env
 // (a map from event.body, say): treat it as read-only. Errors are
-// *EvalError and never contain the values of env.Secrets.
+// *EvalError and never contain the values of env.Secrets. A nil Program
+// yields nil.
 func (p *Program) Eval(env *Env) (any, error) {
+	if p == nil {
+		return nil, nil
+	}
 	if env == nil {
 		env = &Env{}
 	}
@@ -114,8 +118,12 @@ func (p *Program) Eval(env *Env) (any, error) {
 }
 
 // Bool evaluates a boolean expression (filter and if are compiled to
-// return bool, so only a runtime failure makes them fail).
+// return bool, so only a runtime failure makes them fail). A nil Program is
+// true: an absent filter or if lets everything through.
 func (p *Program) Bool(env *Env) (bool, error) {
+	if p == nil {
+		return true, nil
+	}
 	v, err := p.Eval(env)
 	if err != nil {
 		return false, err
@@ -129,8 +137,11 @@ func (p *Program) Bool(env *Env) (bool, error) {
 
 // Text evaluates the expression and formats the result as a ${{ }} inside a
 // longer string would: strings as they are, nil as "", maps and lists as
-// JSON. It suits idempotency keys.
+// JSON. It suits idempotency keys. A nil Program yields "".
 func (p *Program) Text(env *Env) (string, error) {
+	if p == nil {
+		return "", nil
+	}
 	v, err := p.Eval(env)
 	if err != nil {
 		return "", err

@@ -270,3 +270,16 @@ func TestConcurrentEvaluation(t *testing.T) {
 		}
 	}
 }
+
+func TestNilProgram(t *testing.T) {
+	var p *Program
+	if ok, err := p.Bool(nil); !ok || err != nil {
+		t.Errorf("nil Bool = %v, %v; want true", ok, err)
+	}
+	if s, err := p.Text(nil); s != "" || err != nil {
+		t.Errorf("nil Text = %q, %v", s, err)
+	}
+	if v, err := p.Eval(nil); v != nil || err != nil {
+		t.Errorf("nil Eval = %v, %v", v, err)
+	}
+}

@@ -208,7 +208,7 @@ func (l *loader) schema(uses string) schemaEntry {
 
 // maxAliases bounds how many YAML aliases one file may expand, so a small
 // file cannot expand into a huge tree.
-const maxAliases = 1000
+const maxAliases = 256
 
 // fileLoader decodes one file.
 type fileLoader struct {
