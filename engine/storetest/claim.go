@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ func testClaim(t *testing.T, h Harness) {
 	t.Run("Concurrent", func(t *testing.T) { t.Parallel(); claimConcurrent(t, h) })
 	t.Run("ConcurrencyLimit", func(t *testing.T) { t.Parallel(); claimConcurrencyLimit(t, h) })
 	t.Run("BadRequest", func(t *testing.T) { t.Parallel(); claimBadRequest(t, h) })
+	t.Run("ConcurrencyLimitConcurrent", func(t *testing.T) { t.Parallel(); claimConcurrencyLimitConcurrent(t, h) })
 }
 
 func claimOldestDueFirst(t *testing.T, h Harness) {
@@ -222,6 +225,9 @@ func claimConcurrencyLimit(t *testing.T, h Harness) {
 	wantIDs(t, "claim at the limit", ids(c.Runs), more)
 	c = f.claim(req)
 	wantIDs(t, "claim with only limited runs due", ids(c.Runs), nil)
+	if !c.NextDue.IsZero() {
+		t.Errorf("NextDue with only due (but limited) runs left = %s, want zero", fmtTime(c.NextDue))
+	}
 
 	// Finishing one w run frees one slot.
 	first := f.get(w[0])
@@ -259,5 +265,71 @@ func claimBadRequest(t *testing.T, h Harness) {
 	}
 	if c := f.claim(claimReq(at(time.Minute), 1)); len(c.Runs) != 1 {
 		t.Errorf("a bad claim changed the store: a good claim got %d runs", len(c.Runs))
+	}
+}
+
+// claimConcurrencyLimitConcurrent has 6 claimers work through one limited
+// workflow: the limit holds across concurrent claims.
+func claimConcurrencyLimitConcurrent(t *testing.T, h Harness) {
+	f := setup(t, h)
+	const n, limit, claimers = 48, 3, 6
+	runs := make([]*engine.Run, n)
+	for i := range runs {
+		runs[i] = dueRun("w", at(time.Duration(i)*time.Millisecond))
+	}
+	f.enqueueIDs(runs...)
+
+	// holding counts runs between a claim's return and their Record: never
+	// more than the store's running count, so it must stay within limit.
+	var holding, done, peak atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, claimers)
+	deadline := time.Now().Add(time.Minute)
+	for w := range claimers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := claimReq(at(time.Minute), 2)
+			req.Owner = fmt.Sprintf("w%d", w)
+			req.Concurrency = map[string]int{"w": limit}
+			for done.Load() < n {
+				if time.Now().After(deadline) {
+					errs <- fmt.Errorf("claimer %d: gave up with %d of %d runs done", w, done.Load(), n)
+					return
+				}
+				c, err := f.s.Claim(f.ctx, req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(c.Runs) == 0 {
+					runtime.Gosched()
+					continue
+				}
+				now := holding.Add(int64(len(c.Runs)))
+				for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
+				}
+				for _, r := range c.Runs {
+					holding.Add(-1)
+					err := f.s.Record(f.ctx, r.ID, r.Lease, engine.Update{Status: engine.StatusSucceeded, At: at(time.Minute)})
+					if err != nil {
+						errs <- err
+						return
+					}
+					done.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if p := peak.Load(); p > limit {
+		t.Errorf("%d runs of w were held at once, limit %d", p, limit)
+	}
+	if d := done.Load(); d != n {
+		t.Errorf("%d runs done, want %d", d, n)
 	}
 }

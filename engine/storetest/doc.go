@@ -57,14 +57,17 @@
 //     or another Status (or a nil run) fails the whole call and stores
 //     nothing. Steps and Error are stored as given; Lease, Claims, StartedAt,
 //     FinishedAt and CancelRequested belong to the store and start zero.
-//     Enqueue does not modify the runs passed in.
+//     Enqueue does not modify the runs passed in. A given ID is kept (use a
+//     UUID: a backend may store ids as such); an ID that exists already
+//     fails the call. Concurrent Enqueues of one key make exactly one run.
 //   - Dedupe: a run is a duplicate when an earlier run of the same workflow
 //     has the same non-empty DedupeKey and the new run's CreatedAt is before
 //     that earlier run's DedupeUntil. A run that is not a duplicate becomes
 //     the holder of its key (with its own DedupeUntil), also when an expired
 //     holder existed. Runs of one Enqueue call dedupe against earlier runs of
 //     the same call.
-//   - Claim: runs come back oldest DueAt first. Token is greater than every
+//   - Claim: runs come back oldest DueAt first. NextDue ignores due runs
+//     that a concurrency limit held back (they are due already). Token is greater than every
 //     earlier token of the same run; StartedAt is set by the first claim
 //     only; UpdatedAt becomes Now; Lease.ExpiresAt is Now+LeaseFor. Max < 1,
 //     LeaseFor <= 0 or a zero Now is an error.
@@ -91,6 +94,8 @@
 //     Limit records a call (a run and a key each count one). It never
 //     deletes a run that is not final. A key whose window is still open
 //     survives the purge of its run.
+//   - A call whose context is already done returns an error wrapping the
+//     context's error and changes nothing.
 //   - After Close every method returns ErrClosed; a second Close returns nil
 //     or ErrClosed.
 //

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ func testEnqueue(t *testing.T, h Harness) {
 	t.Run("DedupeInOneCall", func(t *testing.T) { t.Parallel(); enqueueDedupeInOneCall(t, h) })
 	t.Run("Invalid", func(t *testing.T) { t.Parallel(); enqueueInvalid(t, h) })
 	t.Run("TimePrecision", func(t *testing.T) { t.Parallel(); enqueueTimePrecision(t, h) })
+	t.Run("GivenID", func(t *testing.T) { t.Parallel(); enqueueGivenID(t, h) })
+	t.Run("DedupeConcurrent", func(t *testing.T) { t.Parallel(); enqueueDedupeConcurrent(t, h) })
 }
 
 // fullRun sets every field a caller may set on Enqueue.
@@ -74,6 +77,13 @@ func enqueueRoundTrip(t *testing.T, h Harness) {
 			r := fullRun([]byte{0x00, 0xff, 0xfe, '"', '\\', 0x80, 0x0a})
 			r.Event.ContentType = "application/octet-stream"
 			return r
+		}},
+		{"large_body", func() *engine.Run {
+			body := make([]byte, 1<<20) // the default webhook body limit
+			for i := range body {
+				body[i] = byte('a' + i%26)
+			}
+			return fullRun(body)
 		}},
 		{"minimal", func() *engine.Run {
 			r := newRun("minimal", at(0))
@@ -225,6 +235,11 @@ func enqueueDedupe(t *testing.T, h Harness) {
 			{"a", "", time.Second, h24, -1},
 			{"a", "", 2 * time.Second, 0, -1},
 		}},
+		{"zero_until", []dedupeStep{
+			{"a", "k", 0, 0, -1}, // a key without a window never dedupes
+			{"a", "k", time.Second, h24, -1},
+			{"a", "k", 2 * time.Second, h24, 1},
+		}},
 		{"keys_differ", []dedupeStep{
 			{"a", "k1", 0, h24, -1},
 			{"a", "k2", time.Second, h24, -1},
@@ -354,4 +369,77 @@ func enqueueTimePrecision(t *testing.T, h Harness) {
 	within("CreatedAt", got.CreatedAt, created)
 	within("Event.ReceivedAt", got.Event.ReceivedAt, r.Event.ReceivedAt)
 	within("DueAt", got.DueAt, created)
+}
+
+func enqueueGivenID(t *testing.T, h Harness) {
+	f := setup(t, h)
+	const id = "0190a0a0-0000-7000-8000-0000000000ab"
+	r := newRun("a", at(0))
+	r.ID = id
+	if got := f.enqueueIDs(r); got[0] != id {
+		t.Fatalf("Enqueue with ID %s returned %s", id, got[0])
+	}
+	f.get(id)
+	again := newRun("b", at(time.Second))
+	again.ID = id
+	if res, err := f.s.Enqueue(f.ctx, newRun("c", at(time.Second)), again); err == nil {
+		t.Errorf("Enqueue of an existing id succeeded: %+v", res)
+	}
+	if got := f.get(id); got.Workflow != "a" {
+		t.Errorf("the existing run was overwritten: workflow %q", got.Workflow)
+	}
+	runs, _, err := f.s.List(f.ctx, engine.ListFilter{})
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(runs) != 1 {
+		t.Errorf("after the failed Enqueue: %d runs, want 1", len(runs))
+	}
+}
+
+func enqueueDedupeConcurrent(t *testing.T, h Harness) {
+	f := setup(t, h)
+	const senders = 16
+	results := make(chan engine.EnqueueResult, senders)
+	errs := make(chan error, senders)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := newRun("a", at(time.Duration(i)*time.Millisecond))
+			r.DedupeKey, r.DedupeUntil = "evt_same", at(time.Hour)
+			<-start
+			res, err := f.s.Enqueue(f.ctx, r)
+			if err != nil {
+				errs <- err
+				return
+			}
+			results <- res[0]
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	close(errs)
+	for err := range errs {
+		t.Errorf("Enqueue: %v", err)
+	}
+	var first string
+	fresh, dups := 0, map[string]int{}
+	for r := range results {
+		if r.Duplicate {
+			dups[r.RunID]++
+			continue
+		}
+		fresh++
+		first = r.RunID
+	}
+	if fresh != 1 {
+		t.Fatalf("%d concurrent enqueues of one key made %d runs, want 1", senders, fresh)
+	}
+	if len(dups) != 1 || dups[first] != senders-1 {
+		t.Errorf("duplicates point at %v, want all %d at %s", dups, senders-1, first)
+	}
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -38,6 +39,44 @@ func testClose(t *testing.T, h Harness) {
 	}
 	if err := f.s.Close(); err != nil && !errors.Is(err, engine.ErrClosed) {
 		t.Errorf("second Close: %v, want nil or ErrClosed", err)
+	}
+}
+
+// testContext checks that a call whose context is already done returns the
+// context's error and changes nothing.
+func testContext(t *testing.T, h Harness) {
+	f := setup(t, h)
+	id, r := f.enqueueAndClaim(dueRun("a", at(0)), at(0))
+	queued := f.enqueueIDs(dueRun("a", at(time.Hour)))[0]
+	before, beforeQueued := f.get(id), f.get(queued)
+	ctx, cancel := context.WithCancel(f.ctx)
+	cancel()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Enqueue", func() error { _, err := f.s.Enqueue(ctx, newRun("a", at(0))); return err }},
+		{"Claim", func() error { _, err := f.s.Claim(ctx, claimReq(at(2*time.Hour), 10)); return err }},
+		{"Renew", func() error { return f.s.Renew(ctx, id, r.Lease, at(time.Hour)) }},
+		{"Record", func() error {
+			return f.s.Record(ctx, id, r.Lease, engine.Update{Status: engine.StatusSucceeded, At: at(time.Second)})
+		}},
+		{"Rescue", func() error { _, err := f.s.Rescue(ctx, at(2*time.Hour)); return err }},
+		{"Cancel", func() error { return f.s.Cancel(ctx, queued, at(time.Second)) }},
+		{"Get", func() error { _, err := f.s.Get(ctx, id); return err }},
+		{"List", func() error { _, _, err := f.s.List(ctx, engine.ListFilter{}); return err }},
+		{"Purge", func() error {
+			_, err := f.s.Purge(ctx, engine.PurgeRequest{FinishedBefore: at(time.Hour), Now: at(time.Hour), Limit: 10})
+			return err
+		}},
+	}
+	for _, c := range calls {
+		wantErr(t, c.name+" with a done context", c.call(), context.Canceled)
+	}
+	wantRun(t, "claimed run", f.get(id), before)
+	wantRun(t, "queued run", f.get(queued), beforeQueued)
+	if runs, _, err := f.s.List(f.ctx, engine.ListFilter{}); err != nil || len(runs) != 2 {
+		t.Errorf("List = %d runs, %v; want the 2 runs of before", len(runs), err)
 	}
 }
 

@@ -99,6 +99,11 @@ func recordRetrying(t *testing.T, h Harness) {
 		t.Errorf("reclaimed: id %s claims %d token %d steps %d; want %s, 2, > %d, 1",
 			again.ID, again.Claims, again.Lease.Token, len(again.Steps), id, r.Lease.Token)
 	}
+	// Success clears the error of the failed attempt.
+	f.record(id, again.Lease, engine.Update{Step: step("fetch", engine.StepSucceeded, 2), Status: engine.StatusSucceeded, At: at(61 * time.Second)})
+	if got := f.get(id); got.Error != "" || got.Status != engine.StatusSucceeded || got.Steps[0].Status != engine.StepSucceeded {
+		t.Errorf("after success: status %s, error %q, step %s; want succeeded, no error", got.Status, got.Error, got.Steps[0].Status)
+	}
 }
 
 func recordQueued(t *testing.T, h Harness) {

@@ -41,6 +41,7 @@ func Run(t *testing.T, h Harness) {
 		{"Get", testGet},
 		{"List", testList},
 		{"Purge", testPurge},
+		{"Context", testContext},
 		{"Close", testClose},
 		{"Durability", testDurability},
 	}
