@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,6 +159,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.queued.Store(queued)
 	go s.loop()
 	s.log.Debug("boltstore: opened", "path", opts.Path, "queued", queued)
+	if n := runtime.GOMAXPROCS(0); n < 2 {
+		s.log.Warn("boltstore: GOMAXPROCS below 2: while the commit loop waits in fsync, senders cannot fill the next batch; set GOMAXPROCS=2 or more",
+			"gomaxprocs", n)
+	}
 	return s, nil
 }
 
