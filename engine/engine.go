@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookflow/hookflow/actions"
@@ -70,8 +71,7 @@ type Engine struct {
 	store    Store
 	wfs      Workflows
 	acts     Actions
-	secrets  map[string]string
-	redact   *Redactor
+	secrets  atomic.Pointer[secretSet]
 	workers  int
 	owner    string
 	leaseFor time.Duration
@@ -103,8 +103,6 @@ func New(opts Options) (*Engine, error) {
 		store:    opts.Store,
 		wfs:      opts.Workflows,
 		acts:     opts.Actions,
-		secrets:  opts.Secrets,
-		redact:   NewRedactor(opts.Secrets),
 		workers:  cmp.Or(opts.Workers, 16),
 		owner:    cmp.Or(opts.Owner, fmt.Sprintf("%s:%d", host, os.Getpid())),
 		leaseFor: cmp.Or(opts.LeaseFor, 30*time.Second),
@@ -117,6 +115,7 @@ func New(opts Options) (*Engine, error) {
 		observer: opts.Observer,
 		wake:     make(chan struct{}, 1),
 	}
+	e.SetSecrets(opts.Secrets)
 	if e.clock == nil {
 		e.clock = systemClock{}
 	}
@@ -136,7 +135,22 @@ func New(opts Options) (*Engine, error) {
 
 // Redactor returns the engine's secret redactor, for callers that log about
 // runs with the same guarantees.
-func (e *Engine) Redactor() *Redactor { return e.redact }
+func (e *Engine) Redactor() *Redactor { return e.secrets.Load().redactor }
+
+// secretSet is the secrets in use and their redactor, swapped together.
+type secretSet struct {
+	values   map[string]string
+	redactor *Redactor
+}
+
+// SetSecrets replaces the secret values (a reload may need new ones). Runs
+// already executing keep the values they started with.
+func (e *Engine) SetSecrets(secrets map[string]string) {
+	e.secrets.Store(&secretSet{values: secrets, redactor: NewRedactor(secrets)})
+}
+
+// redact removes secret values from s.
+func (e *Engine) redact(s string) string { return e.secrets.Load().redactor.String(s) }
 
 // Wake tells the engine that new work may be claimable without waiting for
 // the next poll. It never blocks.
@@ -192,7 +206,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				Concurrency: e.concurrency(),
 			})
 			if err != nil && ctx.Err() == nil {
-				e.log.Error("claim runs", "err", e.redact.String(err.Error()))
+				e.log.Error("claim runs", "err", e.redact(err.Error()))
 			}
 			for _, r := range claimed.Runs {
 				slots <- struct{}{}

@@ -81,7 +81,7 @@ func (e *Engine) envFor(r *Run, wf *workflows.Workflow) (*workflows.Env, error) 
 	env := &workflows.Env{
 		Event:   ev,
 		Steps:   make(map[string]workflows.StepEnv, len(wf.Steps)),
-		Secrets: e.secrets,
+		Secrets: e.secrets.Load().values,
 		Run:     workflows.RunEnv{ID: r.ID, Workflow: r.Workflow, Attempt: r.Claims},
 	}
 	if wf.Env != nil {

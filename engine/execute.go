@@ -12,6 +12,13 @@ import (
 	"github.com/hookflow/hookflow/workflows"
 )
 
+// versioned is implemented by workflow sources that remember earlier
+// versions (workflows.Catalog): a run finishes with the definition it was
+// accepted under, even after a reload changed it.
+type versioned interface {
+	ByVersion(name, version string) *workflows.Workflow
+}
+
 // execution is one worker's hold on one claimed run.
 type execution struct {
 	e     *Engine
@@ -38,7 +45,11 @@ func (e *Engine) execute(stop, hard context.Context, r *Run) {
 	// Writes must land even while shutting down.
 	writeCtx := context.WithoutCancel(hard)
 
-	x.wf = e.wfs.ByName(r.Workflow)
+	if v, ok := e.wfs.(versioned); ok && r.WorkflowVersion != "" {
+		x.wf = v.ByVersion(r.Workflow, r.WorkflowVersion)
+	} else {
+		x.wf = e.wfs.ByName(r.Workflow)
+	}
 	if x.wf == nil {
 		x.finish(writeCtx, Update{Status: StatusDead, Error: fmt.Sprintf("workflow %q is not loaded", r.Workflow)})
 		return
@@ -115,7 +126,7 @@ func (x *execution) steps(stop, runCtx, writeCtx context.Context) {
 
 	env, err := x.e.envFor(r, wf)
 	if err != nil {
-		x.finish(writeCtx, Update{Status: StatusDead, Error: x.e.redact.String(err.Error())})
+		x.finish(writeCtx, Update{Status: StatusDead, Error: x.e.redact(err.Error())})
 		return
 	}
 
@@ -176,7 +187,7 @@ type outcome struct {
 func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRecord, env *workflows.Env, deadline time.Time) outcome {
 	e := x.e
 	fail := func(msg string) outcome {
-		msg = e.redact.String(msg)
+		msg = e.redact(msg)
 		rec.Status, rec.Error = StepFailed, msg
 		return outcome{dead: fmt.Sprintf("step %s: %s", step.ID, msg)}
 	}
@@ -241,19 +252,19 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 	}
 	if err == nil {
 		attempt.Outcome = "ok"
-		attempt.Details = e.redact.Map(detailsOf(step.Uses, out))
+		attempt.Details = e.Redactor().Map(detailsOf(step.Uses, out))
 		rec.Attempts = append(rec.Attempts, attempt)
-		rec.Status, rec.Outputs, rec.Error = StepSucceeded, e.redact.Map(out), ""
+		rec.Status, rec.Outputs, rec.Error = StepSucceeded, e.Redactor().Map(out), ""
 		x.log.Debug("step succeeded", "step", step.ID, "attempt", attempt.Number)
 		return outcome{}
 	}
 
-	msg := e.redact.String(err.Error())
+	msg := e.redact(err.Error())
 	if errors.Is(stepCtx.Err(), context.DeadlineExceeded) && !actions.IsPermanent(err) {
 		msg = fmt.Sprintf("step timed out after %s: %s", timeout, msg)
 	}
 	attempt.Error = msg
-	attempt.Details = e.redact.Map(actions.DetailsOf(err))
+	attempt.Details = e.Redactor().Map(actions.DetailsOf(err))
 	rec.Error = msg
 	permanent := actions.IsPermanent(err)
 	attempt.Outcome = "retryable"
@@ -334,7 +345,7 @@ func (x *execution) record(ctx context.Context, u Update) bool {
 	case errors.Is(err, ErrLeaseLost):
 		x.log.Warn("lease lost: result of this worker discarded")
 	default:
-		x.log.Error("record run", "err", x.e.redact.String(err.Error()))
+		x.log.Error("record run", "err", x.e.redact(err.Error()))
 	}
 	return false
 }

@@ -63,7 +63,13 @@ func newRoute(wf *workflows.Workflow, secrets map[string]string) (*route, error)
 	for _, m := range wf.Trigger.Methods {
 		r.methods[m] = true
 	}
+	// Secrets may use env entries that depend on nothing but secrets; entries
+	// that need the event cannot render here, and are not allowed in a
+	// secret (workflow validation checks it).
 	env := &workflows.Env{Secrets: secrets}
+	if wf.Env != nil {
+		env.Env, _ = wf.Env.RenderMap(env)
+	}
 	for i, v := range sig.Secrets {
 		out, err := v.Render(env)
 		if err != nil {

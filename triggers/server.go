@@ -210,29 +210,34 @@ func (s *Server) handle(c *fiber.Ctx) error {
 			return jsonError(c, fiber.StatusBadRequest, err.Error())
 		}
 		env = &workflows.Env{Event: ev, Secrets: s.opts.Secrets, Run: workflows.RunEnv{ID: run.ID, Workflow: name}}
+		if r.wf.Env != nil {
+			if env.Env, err = r.wf.Env.RenderMap(env); err != nil {
+				s.log.Warn("render env for the filter", "workflow", name, "err", err)
+			}
+		}
 	}
+	// A filter that cannot be evaluated for this event (a field it reads is
+	// absent) means the event does not match: answer 200 so the sender does
+	// not retry an event no retry will change.
 	if f := r.wf.Trigger.Filter; f != nil {
 		ok, err := f.Bool(env)
 		if err != nil {
-			s.observe(name, OutcomeBadRequest, start)
-			return jsonError(c, fiber.StatusBadRequest, "filter: "+err.Error())
+			s.log.Info("filter failed: event filtered", "workflow", name, "err", err)
 		}
-		if !ok {
+		if !ok || err != nil {
 			s.observe(name, OutcomeFiltered, start)
 			return c.Status(fiber.StatusOK).JSON(fiber.Map{"status": "filtered"})
 		}
 	}
+	// An idempotency key that cannot be computed leaves the event without
+	// dedupe rather than refusing it: delivery is at-least-once anyway.
 	key := delivery
 	if p := r.wf.Trigger.IdempotencyKey; p != nil {
-		v, err := p.Eval(env)
+		k, err := p.Text(env)
 		if err != nil {
-			s.observe(name, OutcomeBadRequest, start)
-			return jsonError(c, fiber.StatusBadRequest, "idempotency_key: "+err.Error())
+			s.log.Warn("idempotency_key failed: event accepted without dedupe", "workflow", name, "err", err)
 		}
-		key = ""
-		if v != nil {
-			key = fmt.Sprint(v)
-		}
+		key = k
 	}
 	if key != "" {
 		run.DedupeKey = key

@@ -175,5 +175,5 @@ func (e *APIError) Error() string {
 	if e.Code == "" {
 		return e.Message
 	}
-	return e.Code + ": " + e.Message
+	return e.Message + " (" + e.Code + ")"
 }

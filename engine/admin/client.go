@@ -29,6 +29,9 @@ type Client struct {
 // http://127.0.0.1:8081). token is sent as a bearer token when not empty.
 // hc nil uses a client with a 30s timeout.
 func NewClient(server, token string, hc *http.Client) (*Client, error) {
+	if !strings.Contains(server, "://") {
+		return nil, fmt.Errorf("admin client: server %q: want http://host:port or https://host:port", server)
+	}
 	u, err := url.Parse(strings.TrimRight(server, "/"))
 	if err != nil {
 		return nil, fmt.Errorf("admin client: server %q: %w", server, err)
