@@ -2,6 +2,7 @@ package boltstore_test
 
 import (
 	"errors"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -203,5 +204,32 @@ func TestIDsAreTimeOrdered(t *testing.T) {
 			}
 			prev = r.RunID
 		}
+	}
+}
+
+func TestRecordUnencodableOutput(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
+	defer s.Close()
+	ctx := t.Context()
+	if _, err := s.Enqueue(ctx, run("w", 0)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Claim(ctx, claimAt(t0, 1))
+	if err != nil || len(c.Runs) != 1 {
+		t.Fatalf("Claim: %v, %v", c, err)
+	}
+	r := c.Runs[0]
+	bad := &engine.StepRecord{ID: "calc", Uses: "set", Status: engine.StepSucceeded, Outputs: map[string]any{"ratio": math.NaN()}}
+	err = s.Record(ctx, r.ID, r.Lease, engine.Update{Step: bad, Status: engine.StatusSucceeded, At: t0})
+	if err == nil || !strings.Contains(err.Error(), "step calc") {
+		t.Fatalf("Record with a NaN output: %v, want an error naming the step", err)
+	}
+	got, err := s.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != engine.StatusRunning || len(got.Steps) != 0 {
+		t.Errorf("after the failed Record: status %s, %d steps; want running, none", got.Status, len(got.Steps))
 	}
 }

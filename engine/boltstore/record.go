@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -26,6 +27,11 @@ func (s *Store) Record(ctx context.Context, runID string, lease engine.Lease, u 
 	}
 	var step *engine.StepRecord
 	if u.Step != nil {
+		// Checked here, not in the commit loop: an output JSON cannot hold
+		// (NaN, a channel) is the caller's error.
+		if _, err := json.Marshal(u.Step); err != nil {
+			return fmt.Errorf("boltstore: record run %s: step %s: %w", runID, u.Step.ID, err)
+		}
 		c := *u.Step // stored by value: later changes by the caller do not leak in
 		step = &c
 	}
