@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +43,7 @@ type daemon struct {
 	log      *slog.Logger
 	store    engine.Store
 	registry *actions.Registry
-	set      *workflows.Set
+	catalog  *workflows.Catalog
 	engine   *engine.Engine
 	server   *triggers.Server
 	ln       net.Listener
@@ -50,6 +51,9 @@ type daemon struct {
 	stopEngine context.CancelFunc
 	wg         sync.WaitGroup
 	engineErr  error
+
+	reloadMu  sync.Mutex
+	reloadErr error // the last reload's failure, nil after a good one
 }
 
 // startDaemon opens everything and starts serving; Shutdown undoes it.
@@ -77,14 +81,11 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 		return nil, fmt.Errorf("register built-in actions: %w", err)
 	}
 
-	d.set, err = workflows.Load(workflows.Options{Actions: d.registry}, cfg.Workflows)
+	set, secrets, err := d.loadWorkflows()
 	if err != nil {
-		return nil, fmt.Errorf("load workflows from %s:\n%w", cfg.Workflows, err)
+		return nil, err
 	}
-	secrets, err := workflows.LoadSecrets(cfg.Secrets, d.set.SecretNames(), cfg.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("secrets: %w", err)
-	}
+	d.catalog = workflows.NewCatalog(set)
 	if cfg.Secrets != "" {
 		if _, err := os.Stat(filepath.Join(cfg.Secrets, ".demo")); err == nil {
 			log.Warn("the secrets directory holds DEMO values, published with hookflow: never use them in production", "dir", cfg.Secrets)
@@ -97,7 +98,7 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 	}
 	d.engine, err = engine.New(engine.Options{
 		Store:     d.store,
-		Workflows: d.set,
+		Workflows: d.catalog,
 		Actions:   d.registry,
 		Secrets:   secrets,
 		Workers:   cfg.Workers,
@@ -110,7 +111,7 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 	}
 	d.server, err = triggers.New(triggers.Options{
 		Store:     d.store,
-		Workflows: d.set,
+		Workflows: set,
 		Secrets:   secrets,
 		Enqueued:  d.engine.Wake,
 		Logger:    log,
@@ -125,7 +126,11 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 
 	engCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.stopEngine = stop
-	d.wg.Add(2)
+	d.wg.Add(3)
+	go func() {
+		defer d.wg.Done()
+		d.watchWorkflows(engCtx, time.Second)
+	}()
 	go func() {
 		defer d.wg.Done()
 		d.engineErr = d.engine.Run(engCtx)
@@ -136,9 +141,109 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 			log.Error("webhook listener stopped", "err", err)
 		}
 	}()
-	log.Info("hookflow serving", "addr", d.ln.Addr().String(), "workflows", len(d.set.Workflows()),
+	log.Info("hookflow serving", "addr", d.ln.Addr().String(), "workflows", len(set.Workflows()),
 		"store", storeName(cfg), "workers", cfg.Workers)
 	return d, nil
+}
+
+// loadWorkflows loads and validates the workflows folder and the secrets
+// its workflows name.
+func (d *daemon) loadWorkflows() (*workflows.Set, map[string]string, error) {
+	set, err := workflows.Load(workflows.Options{Actions: d.registry}, d.cfg.Workflows)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load workflows from %s:\n%w", d.cfg.Workflows, err)
+	}
+	secrets, err := workflows.LoadSecrets(d.cfg.Secrets, set.SecretNames(), d.cfg.Getenv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("secrets: %w", err)
+	}
+	return set, secrets, nil
+}
+
+// Reload loads the workflows folder again and swaps the new set in as a
+// whole. A set that does not validate is refused and the old one keeps
+// serving; the reason is logged and kept for /readyz. Runs already queued
+// finish with the definition they were accepted under.
+func (d *daemon) Reload() error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	err := d.reload()
+	d.reloadErr = err
+	if err != nil {
+		d.log.Error("reload refused: the previous workflows keep serving", "err", err.Error())
+		return err
+	}
+	d.log.Info("workflows reloaded", "workflows", len(d.catalog.Workflows()))
+	return nil
+}
+
+func (d *daemon) reload() error {
+	set, secrets, err := d.loadWorkflows()
+	if err != nil {
+		return err
+	}
+	if err := d.server.SetWorkflows(set, secrets); err != nil {
+		return fmt.Errorf("webhook routes: %w", err)
+	}
+	d.engine.SetSecrets(secrets)
+	d.catalog.Swap(set)
+	return nil
+}
+
+// LastReloadError is the reason the last reload was refused, or nil.
+func (d *daemon) LastReloadError() error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	return d.reloadErr
+}
+
+// watchWorkflows reloads when the workflow files change: it compares the
+// folder's listing (names, sizes, modification times) every interval and
+// reloads once a change has held still for one more interval (editors
+// write files in several steps).
+func (d *daemon) watchWorkflows(ctx context.Context, every time.Duration) {
+	last := fingerprint(d.cfg.Workflows)
+	pending := ""
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := fingerprint(d.cfg.Workflows)
+		switch {
+		case now == last:
+			pending = ""
+		case now != pending:
+			pending = now // changed: wait until it holds still
+		default:
+			last, pending = now, ""
+			d.Reload()
+		}
+	}
+}
+
+// fingerprint summarises the workflow files of dir.
+func fingerprint(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".yml") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "%s|%d|%d\n", name, info.Size(), info.ModTime().UnixNano())
+	}
+	return b.String()
 }
 
 func storeName(cfg daemonConfig) string {

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -38,7 +40,19 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			<-ctx.Done()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+		wait:
+			for {
+				select {
+				case <-ctx.Done():
+					break wait
+				case <-hup:
+					log.Info("SIGHUP: reloading workflows")
+					d.Reload()
+				}
+			}
 			log.Info("shutting down", "grace", cfg.Grace)
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Grace+10*time.Second)
 			defer cancel()
