@@ -409,14 +409,13 @@ func TestCloseKillsAndIsIdempotent(t *testing.T) {
 		t.Fatalf("want 2 plugin processes, have %v", processesUnder(f.dir))
 	}
 	// A call hung in the plugin must not keep Close waiting.
-	started := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		close(started)
-		_, err := execute(t, r, "two.hang", nil)
-		done <- err
+		a, _ := r.Lookup("two.hang")
+		_, cerr := a.Execute(context.Background(), actions.Request{RunID: "r", StepID: "s", Attempt: 1})
+		done <- cerr
 	}()
-	<-started
+	f.logs.waitFor(t, "from the hung call", func(r logRecord) bool { return r.Msg == "hanging" && r.Attrs["plugin"] == "two" })
 	for range 2 {
 		if err := f.host.Close(); err != nil {
 			t.Fatal(err)

@@ -70,7 +70,8 @@ func main() {
 				os.Exit(1)
 				return empty{}, nil
 			}),
-			sdk.Typed("hang", "Never answer, ignoring the deadline", func(context.Context, empty) (empty, error) {
+			sdk.Typed("hang", "Never answer, ignoring the deadline", func(ctx context.Context, _ empty) (empty, error) {
+				sdk.Logger(ctx).Info("hanging")
 				time.Sleep(time.Hour)
 				return empty{}, nil
 			}),
