@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"runtime/debug"
 
-	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
@@ -99,12 +98,8 @@ func ServeConfig(p Plugin) (*plugin.ServeConfig, error) {
 		HandshakeConfig: handshake(),
 		Plugins:         plugin.PluginSet{pluginv1.PluginSetKey: &grpcPlugin{server: srv}},
 		GRPCServer:      plugin.DefaultGRPCServer,
-		Logger: hclog.New(&hclog.LoggerOptions{
-			Name:       p.Name,
-			Level:      hclog.Info,
-			Output:     os.Stderr,
-			JSONFormat: true,
-		}),
+		// Logger nil: go-plugin logs JSON lines on stderr, which the host
+		// reads into its own log at their levels.
 	}, nil
 }
 
