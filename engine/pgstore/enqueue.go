@@ -63,6 +63,9 @@ func (s *Store) Enqueue(ctx context.Context, runs ...*engine.Run) ([]engine.Enqu
 	if len(runs) == 0 {
 		return nil, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: enqueue: %w", err)
+	}
 	req := &enqueueRequest{
 		rows:    make([]encodedRun, len(runs)),
 		done:    make(chan struct{}),

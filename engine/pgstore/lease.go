@@ -211,7 +211,10 @@ func (s *Store) Renew(ctx context.Context, runID string, lease engine.Lease, unt
 	if s.isClosed() {
 		return engine.ErrClosed
 	}
-	tag, err := s.pool.Exec(ctx, s.q.renew, runID, lease.Token, ts(until), s.clock.Now())
+	if until.IsZero() {
+		return fmt.Errorf("pgstore: renew %s: until is zero", runID)
+	}
+	tag, err := s.pool.Exec(ctx, s.q.renew, runID, lease.Token, ts(until))
 	if err != nil {
 		return fmt.Errorf("pgstore: renew %s: %w", runID, err)
 	}
@@ -292,6 +295,9 @@ func (s *Store) Record(ctx context.Context, runID string, lease engine.Lease, u 
 		if status == engine.StatusQueued || due.IsZero() {
 			due = u.At
 		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("pgstore: record %s: %w", runID, err)
+		}
 		tag, err := s.pool.Exec(ctx, s.q.recordUpdate, runID, lease.Token, string(status), steps, ts(due), ts(u.At), text(u.Error), version)
 		if err != nil {
 			return fmt.Errorf("pgstore: record %s: %w", runID, err)
@@ -346,6 +352,9 @@ func mergeStep(stored []byte, id string, step []byte) ([]byte, error) {
 func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 	if s.isClosed() {
 		return 0, engine.ErrClosed
+	}
+	if now.IsZero() {
+		return 0, errors.New("pgstore: rescue: now is zero")
 	}
 	tag, err := s.pool.Exec(ctx, s.q.rescue, now)
 	if err != nil {

@@ -41,8 +41,8 @@ type Options struct {
 	// stopped answering fails pending Enqueue calls instead of hanging them.
 	// Default 10s.
 	WriteTimeout time.Duration
-	// Clock stamps runs enqueued without CreatedAt and renewals. Default:
-	// the system clock.
+	// Clock stamps runs enqueued without CreatedAt; every other time comes
+	// from the caller. Default: the system clock.
 	Clock Clock
 	// Logger receives migration, listener and commit-failure messages.
 	// Default: discard. Connection strings are never logged.

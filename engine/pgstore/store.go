@@ -150,6 +150,9 @@ func (s *Store) Cancel(ctx context.Context, runID string, now time.Time) error {
 	if s.isClosed() {
 		return engine.ErrClosed
 	}
+	if now.IsZero() {
+		return fmt.Errorf("pgstore: cancel %s: now is zero", runID)
+	}
 	var status string
 	err := s.pool.QueryRow(ctx, s.q.cancel, runID, now).Scan(&status)
 	if err == nil {
@@ -316,7 +319,7 @@ func newQueries(schema, channel string) queries {
 			WHERE r.id = c.id RETURNING ` + qualified("r", runColumns),
 		nextDue: `SELECT min(due_at) FROM {{s}}.runs
 			WHERE status IN ('queued', 'retrying') AND due_at > $1`,
-		renew: `UPDATE {{s}}.runs SET lease_expires = $3, updated_at = $4
+		renew: `UPDATE {{s}}.runs SET lease_expires = $3
 			WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
 		recordRead: `SELECT xmin, cancel_requested, NULL::json FROM {{s}}.runs
 			WHERE id = $1 AND lease_token = $2 AND status = 'running'`,

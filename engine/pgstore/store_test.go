@@ -167,8 +167,8 @@ func TestEnqueueBadRunDoesNotFailOthers(t *testing.T) {
 	}
 }
 
-// TestEnqueueContext: a canceled context returns at once; an abandoned
-// request is not written.
+// TestEnqueueContext: a canceled context returns at once and writes
+// nothing.
 func TestEnqueueContext(t *testing.T) {
 	s, _, _ := setup(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -177,9 +177,32 @@ func TestEnqueueContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Enqueue with a canceled context: %v, want context.Canceled", err)
 	}
-	// Whether it was written or not, the store goes on working.
 	if _, err := s.Enqueue(t.Context(), newRun("w", at(0))); err != nil {
 		t.Errorf("Enqueue after a canceled one: %v", err)
+	}
+	runs, _, err := s.List(t.Context(), engine.ListFilter{})
+	if err != nil || len(runs) != 1 {
+		t.Errorf("List = %d runs, %v; want only the run of the live context", len(runs), err)
+	}
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// TestClock: a run enqueued without CreatedAt is stamped by the injected
+// clock, and is due then.
+func TestClock(t *testing.T) {
+	s, _, _ := setup(t, func(o *pgstore.Options) { o.Clock = fixedClock(at(42 * time.Second)) })
+	res, err := s.Enqueue(t.Context(), &engine.Run{Workflow: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := get(t, s, res[0].RunID)
+	for what, tm := range map[string]time.Time{"CreatedAt": got.CreatedAt, "UpdatedAt": got.UpdatedAt, "DueAt": got.DueAt} {
+		if !tm.Equal(at(42 * time.Second)) {
+			t.Errorf("%s = %s, want the clock's %s", what, tm, at(42*time.Second))
+		}
 	}
 }
 
