@@ -128,7 +128,7 @@ func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 	var n int
 	err := s.do(ctx, func(w *writeTx) error {
 		var err error
-		n, err = w.rescue(now)
+		n, err = w.rescue(now, now)
 		return err
 	})
 	if err != nil {
@@ -137,7 +137,26 @@ func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 	return n, nil
 }
 
-func (w *writeTx) rescue(now time.Time) (int, error) {
+// RescueAll hands back every leased run, expired or not, due at now. The
+// daemon calls it right after Open: bbolt's file lock makes this process the
+// only user of the file, so any lease found in it belongs to a process that
+// died (a kill -9), and its runs need not wait for the lease to expire.
+func (s *Store) RescueAll(ctx context.Context, now time.Time) (int, error) {
+	if now.IsZero() {
+		return 0, errors.New("boltstore: rescue all: now is zero")
+	}
+	now = utc(now)
+	var n int
+	err := s.do(ctx, func(w *writeTx) error {
+		var err error
+		n, err = w.rescue(time.Unix(1<<40, 0), now)
+		return err
+	})
+	return n, err
+}
+
+// rescue releases the runs whose lease expires before cutoff, due at now.
+func (w *writeTx) rescue(cutoff, now time.Time) (int, error) {
 	type expired struct {
 		key []byte
 		run *engine.Run
@@ -149,7 +168,7 @@ func (w *writeTx) rescue(now time.Time) (int, error) {
 		if !ok {
 			return 0, fmt.Errorf("boltstore: rescue: corrupt lease key %x", k)
 		}
-		if !exp.Before(now) {
+		if !exp.Before(cutoff) {
 			break
 		}
 		r, err := getRun(w.runs, id)
