@@ -360,3 +360,20 @@ func TestMetricsWiredToTriggerAndEngine(t *testing.T) {
 		t.Logf("%s", body)
 	}
 }
+
+func TestMetricsDisabled(t *testing.T) {
+	t.Parallel()
+	f := setup(t, func(o *admin.Options) { o.Registry = nil })
+	f.wantError("GET", "/metrics", http.StatusNotFound, admin.CodeNotFound)
+}
+
+// BenchmarkObserveWebhook is the cost Metrics adds to every acknowledged
+// webhook.
+func BenchmarkObserveWebhook(b *testing.B) {
+	m := admin.NewMetrics(nil)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.ObserveWebhook("orders", triggers.OutcomeAccepted, 2*time.Millisecond)
+		}
+	})
+}
