@@ -45,6 +45,8 @@ type Metrics struct {
 	pluginRestarts *prometheus.CounterVec
 	commitSeconds  prometheus.Histogram
 	commitBatch    prometheus.Histogram
+	reloads        *prometheus.CounterVec
+	reloadOK       prometheus.Gauge
 	queue          *queueCollector
 }
 
@@ -99,6 +101,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12), // 1 .. 2048
 		}),
 	}
+	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookflow_workflow_reloads_total",
+		Help: "Workflow reloads by result: ok, or error (the set did not validate and the previous one keeps serving).",
+	}, []string{"result"})
+	m.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookflow_workflow_reload_ok",
+		Help: "1 when the last workflow reload (or the first load) succeeded, 0 when it was refused.",
+	})
+	m.reloadOK.Set(1)
+	m.reloads.WithLabelValues("ok")
+	m.reloads.WithLabelValues("error")
 	m.queue = &queueCollector{desc: prometheus.NewDesc("hookflow_queue_depth",
 		"Runs waiting (queued, retrying) or running, as the store reports them at scrape time.",
 		[]string{"state"}, nil)}
@@ -109,7 +122,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.webhooks, m.ack, m.runsFinished, m.runSeconds, m.stepAttempts, m.stepSeconds,
-			m.deliveries, m.pluginRestarts, m.commitSeconds, m.commitBatch, m.queue)
+			m.deliveries, m.pluginRestarts, m.commitSeconds, m.commitBatch, m.reloads, m.reloadOK, m.queue)
 	}
 	return m
 }
@@ -188,6 +201,21 @@ func (m *Metrics) ObserveCommit(n int, took time.Duration) {
 	}
 	m.commitSeconds.Observe(took.Seconds())
 	m.commitBatch.Observe(float64(n))
+}
+
+// ObserveReload records the result of one workflow reload; the daemon
+// calls it after each SIGHUP or file change.
+func (m *Metrics) ObserveReload(ok bool) {
+	if m == nil {
+		return
+	}
+	if ok {
+		m.reloads.WithLabelValues("ok").Inc()
+		m.reloadOK.Set(1)
+		return
+	}
+	m.reloads.WithLabelValues("error").Inc()
+	m.reloadOK.Set(0)
 }
 
 // WatchStore makes hookflow_queue_depth ask store at scrape time. It

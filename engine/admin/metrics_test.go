@@ -102,6 +102,11 @@ func TestMetricsObserved(t *testing.T) {
 	m.PluginRestarted("crm")
 	m.ObserveCommit(8, 3*time.Millisecond)
 	m.ObserveCommit(1, time.Millisecond)
+	if v := value(f.scrape(), "hookflow_workflow_reload_ok", ""); v != 1 {
+		t.Errorf("hookflow_workflow_reload_ok before any reload = %v, want 1", v)
+	}
+	m.ObserveReload(true)
+	m.ObserveReload(false)
 
 	fams := f.scrape()
 	want := []struct {
@@ -136,6 +141,9 @@ func TestMetricsObserved(t *testing.T) {
 		{"hookflow_plugin_restarts_total", "plugin=crm", 2},
 		{"hookflow_store_commit_seconds", "", 2},
 		{"hookflow_store_commit_batch_size", "", 2},
+		{"hookflow_workflow_reloads_total", "result=ok", 1},
+		{"hookflow_workflow_reloads_total", "result=error", 1},
+		{"hookflow_workflow_reload_ok", "", 0},
 	}
 	for _, w := range want {
 		if got := value(fams, w.name, w.labels); got != w.value {
@@ -162,6 +170,7 @@ func TestMetricsNilSafe(t *testing.T) {
 	m.ObserveDelivery(200)
 	m.PluginRestarted("p")
 	m.ObserveCommit(1, time.Millisecond)
+	m.ObserveReload(false)
 	if m.WatchStore(nil) {
 		t.Error("nil Metrics watches a store")
 	}

@@ -41,8 +41,10 @@ type Options struct {
 	// require (HOOKFLOW_API_TOKEN). It is compared in constant time and never
 	// logged. Empty: no authentication (keep the listener on loopback).
 	Token string
-	// Ready reports readiness and details for GET /readyz (e.g. the last
-	// reload error). Nil: always ready.
+	// Ready reports readiness and details for GET /readyz. Say not ready
+	// only when the daemon cannot take webhooks (starting, shutting down); a
+	// refused reload belongs in the details, since the previous workflows
+	// keep serving. Nil: always ready.
 	Ready func() (bool, map[string]string)
 	// Enqueued is called after a replay was enqueued (the engine's Wake).
 	Enqueued func()
