@@ -47,10 +47,10 @@
 //	m.WatchStore(store)             // hookflow_queue_depth, if the store can say
 //	srv, err := admin.New(admin.Options{
 //		Store:     store,
-//		Workflows: func() *workflows.Set { return current.Load() },
+//		Workflows: catalog.Current, // follows reloads
 //		Token:     os.Getenv("HOOKFLOW_API_TOKEN"),
 //		Enqueued:  eng.Wake,
-//		Redact:    eng.Redactor().String,
+//		Redact:    func(s string) string { return eng.Redactor().String(s) }, // follows secret reloads
 //		Registry:  reg,
 //		Logger:    log,
 //	})
