@@ -78,6 +78,15 @@ func TestOpenRefusesBadPluginsAndLoadsTheOthers(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "README"), []byte("not a plugin"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	scripts := map[string]string{
+		"quitter": "#!/bin/sh\necho 'missing configuration' >&2\nexit 3\n",
+		"chatty":  "#!/bin/sh\necho 'hello, I am not a plugin'\n",
+	}
+	for name, script := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, FilePrefix+name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	logs := &recorder{}
 	h := open(t, Options{Dir: dir, Logger: slog.New(logs), StartTimeout: 3 * time.Second})
@@ -89,12 +98,14 @@ func TestOpenRefusesBadPluginsAndLoadsTheOthers(t *testing.T) {
 	}{
 		{"adir", "not a regular file", ChecksumUnpinned},
 		{"alias", "", ChecksumUnpinned},
+		{"chatty", "handshake: the process did not speak the hookflow plugin handshake: Unrecognized remote plugin message: hello, I am not a plugin", ChecksumUnpinned},
 		{"escape", "outside the plugins directory", ChecksumUnpinned},
 		{"good", "", ChecksumUnpinned},
 		{"noexec", "not executable (mode -rw-r--r--)", ChecksumUnpinned},
 		{"oldproto", "wrong protocol version: this hookflow speaks plugin protocol 1", ChecksumUnpinned},
 		{"pinbad", "sha256 mismatch: plugins.yaml pins abab", ChecksumMismatch},
 		{"pinok", "", ChecksumPinnedOK},
+		{"quitter", "handshake: the process exited before the handshake (its stderr is in the log)", ChecksumUnpinned},
 		{"sleeper", "handshake: no answer within the start timeout", ChecksumUnpinned},
 		{"Upper", `invalid plugin name "Upper"`, ChecksumUnpinned},
 	}
@@ -129,8 +140,8 @@ func TestOpenRefusesBadPluginsAndLoadsTheOthers(t *testing.T) {
 	}
 	// One problem per refused plugin, plus the pin without a plugin.
 	problems := h.Problems()
-	if len(problems) != 8 {
-		t.Errorf("Problems() = %d, want 8: %v", len(problems), problems)
+	if len(problems) != 10 {
+		t.Errorf("Problems() = %d, want 10: %v", len(problems), problems)
 	}
 	if !strings.Contains(errors.Join(problems...).Error(), `pins "ghost" but there is no hookflow-plugin-ghost`) {
 		t.Errorf("Problems() does not report the missing pinned plugin: %v", problems)
@@ -147,6 +158,9 @@ func TestOpenRefusesBadPluginsAndLoadsTheOthers(t *testing.T) {
 	}
 	logs.waitFor(t, "about the refused plugin", func(r logRecord) bool {
 		return r.Msg == "plugin refused" && r.Attrs["plugin"] == "pinbad"
+	})
+	logs.waitFor(t, "with the stderr of a plugin that quit", func(r logRecord) bool {
+		return r.Msg == "missing configuration" && r.Attrs["plugin"] == "quitter"
 	})
 }
 

@@ -117,7 +117,9 @@ func startError(err error) error {
 		return fmt.Errorf("handshake: no answer within the start timeout (is it a hookflow plugin built with the sdk?): %w", err)
 	case strings.Contains(msg, "incompatible API version"):
 		return fmt.Errorf("handshake: wrong protocol version: this hookflow speaks plugin protocol %d: %w", pluginv1.ProtocolVersion, err)
-	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "plugin exited before we could connect"):
+	case strings.Contains(msg, "Failed to read any lines from plugin's stdout"), strings.Contains(msg, "plugin exited before we could connect"):
+		return errors.New("handshake: the process exited before the handshake (its stderr is in the log)")
+	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		return fmt.Errorf("handshake: the process did not speak the hookflow plugin handshake: %s", firstLine(msg))
 	case strings.Contains(msg, "unsupported plugin protocol"):
 		return fmt.Errorf("handshake: %w (hookflow plugins speak gRPC)", err)
