@@ -188,8 +188,8 @@ func (s *server) Execute(ctx context.Context, req *pluginv1.ExecuteRequest) (*pl
 	} else if d, ok := ctx.Deadline(); ok {
 		step.Deadline = d
 	}
-	log := s.log.With("action", a.Name, "run_id", step.RunID, "step_id", step.StepID, "attempt", step.Attempt)
-	out, err := s.run(withCall(ctx, step, log), a, req.GetInput(), log)
+	c := &call{step: step, action: a.Name, base: s.log}
+	out, err := s.run(withCall(ctx, c), a, req.GetInput(), c)
 	if err != nil {
 		return failure(err), nil
 	}
@@ -201,10 +201,10 @@ func (s *server) Execute(ctx context.Context, req *pluginv1.ExecuteRequest) (*pl
 
 // run calls the handler, turning a panic into a permanent error so that
 // one bad input cannot take down calls in flight on other goroutines.
-func (s *server) run(ctx context.Context, a *Action, input []byte, log *slog.Logger) (out []byte, err error) {
+func (s *server) run(ctx context.Context, a *Action, input []byte, c *call) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			log.Error("action panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.log.Error("action panicked", append(c.attrs(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))...)
 			out, err = nil, Permanent(fmt.Errorf("action %s panicked: %v", a.Name, r))
 		}
 	}()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -22,14 +23,25 @@ type StepInfo struct {
 	Deadline time.Time
 }
 
-type stepKey struct{}
-type loggerKey struct{}
+// call is what a context knows about the call it serves.
+type call struct {
+	step   StepInfo
+	action string
+	base   *slog.Logger
+
+	once sync.Once
+	log  *slog.Logger
+}
+
+type callKey struct{}
 
 // Step returns the step an action is serving, or the zero StepInfo outside
 // a call.
 func Step(ctx context.Context) StepInfo {
-	s, _ := ctx.Value(stepKey{}).(StepInfo)
-	return s
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		return c.step
+	}
+	return StepInfo{}
 }
 
 // Logger returns the logger of the current call. Its lines reach the daemon's
@@ -38,15 +50,20 @@ func Step(ctx context.Context) StepInfo {
 //
 // Never log secrets: inputs may carry them.
 func Logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	c, ok := ctx.Value(callKey{}).(*call)
+	if !ok {
+		return slog.New(slog.DiscardHandler)
 	}
-	return slog.New(slog.DiscardHandler)
+	c.once.Do(func() { c.log = c.base.With(c.attrs()...) })
+	return c.log
 }
 
-func withCall(ctx context.Context, s StepInfo, l *slog.Logger) context.Context {
-	ctx = context.WithValue(ctx, stepKey{}, s)
-	return context.WithValue(ctx, loggerKey{}, l)
+func (c *call) attrs() []any {
+	return []any{"action", c.action, "run_id", c.step.RunID, "step_id", c.step.StepID, "attempt", c.step.Attempt}
+}
+
+func withCall(ctx context.Context, c *call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
 }
 
 // hclogTimeFormat is the timestamp layout of go-hclog's JSON lines.
