@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -129,9 +130,11 @@ func freePort(t *testing.T) int {
 // calls, and works again once the database is back, without reopening.
 func TestDatabaseOutage(t *testing.T) {
 	pg := startPostgres(t)
+	var logs syncBuffer
 	s := open(t, pg.url(), "hookflow", func(o *pgstore.Options) {
 		o.WriteTimeout = 5 * time.Second
-		o.PollInterval = 50 * time.Millisecond
+		o.PollInterval = time.Hour // wake-ups below come from NOTIFY only
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
 	t.Cleanup(func() { _ = s.Close() })
 	ctx := t.Context()
@@ -210,9 +213,30 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("key stored before the outage: %+v, %v; want a duplicate", res, err)
 	}
 
+	// The listener reconnected by itself: another node's enqueue wakes us.
+	for !strings.Contains(logs.String(), "listening for other nodes again") {
+		if time.Now().After(deadline) {
+			t.Fatalf("listener not back 30s after the database came back; log:\n%s", logs.String())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	other := open(t, pg.url(), "hookflow")
+	t.Cleanup(func() { _ = other.Close() })
+	drain(s.Wake())
+	res, err = other.Enqueue(ctx, newRun("w", at(4*time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked = append(acked, res[0].RunID)
+	waitWake(t, s.Wake(), "enqueue on another node after the outage")
+
 	// Claims work again too.
 	c, err := s.Claim(context.Background(), engine.ClaimRequest{Owner: "w", Max: 10, LeaseFor: time.Minute, Now: at(time.Hour)})
-	if err != nil || len(c.Runs) != 5 {
-		t.Errorf("Claim after the outage: %d runs, %v; want 5", len(c.Runs), err)
+	if err != nil || len(c.Runs) != 6 {
+		t.Errorf("Claim after the outage: %d runs, %v; want 6", len(c.Runs), err)
 	}
 }
