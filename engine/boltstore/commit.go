@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -115,6 +116,7 @@ func (s *Store) commit(batch []*op) {
 		live = append(live, o)
 	}
 	for len(live) > 0 {
+		start := time.Now()
 		tx, err := s.db.Begin(true)
 		if err != nil {
 			if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
@@ -147,6 +149,9 @@ func (s *Store) commit(batch []*op) {
 		}
 		s.commits.Add(1)
 		s.ops.Add(uint64(len(live)))
+		if s.opts.OnCommit != nil {
+			s.opts.OnCommit(len(live), time.Since(start))
+		}
 		s.queued.Add(int64(w.queuedDelta))
 		if w.wake {
 			s.signal(s.wake)

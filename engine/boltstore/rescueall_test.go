@@ -42,3 +42,36 @@ func TestRescueAllHandsBackUnexpiredLeases(t *testing.T) {
 		t.Errorf("the dead holder's write: %v, want ErrLeaseLost", err)
 	}
 }
+
+func TestQueueDepthAndCommitHook(t *testing.T) {
+	t.Parallel()
+	var commits, writes int
+	s := openAt(t, boltstore.Options{
+		Path:     filepath.Join(t.TempDir(), "hookflow.db"),
+		Now:      func() time.Time { return t0.Add(time.Minute) },
+		OnCommit: func(n int, _ time.Duration) { commits++; writes += n },
+	})
+	defer s.Close()
+	ctx := t.Context()
+	later := run("w", 0)
+	later.DueAt = t0.Add(time.Hour) // a retry scheduled later
+	if _, err := s.Enqueue(ctx, run("w", 0), run("w", 1), run("w", 2), later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Claim(ctx, claimAt(t0.Add(time.Minute), 1)); err != nil {
+		t.Fatal(err)
+	}
+	depth, err := s.QueueDepth(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[engine.Status]int{engine.StatusQueued: 2, engine.StatusRetrying: 1, engine.StatusRunning: 1}
+	for st, n := range want {
+		if depth[st] != n {
+			t.Errorf("depth[%s] = %d, want %d (all: %v)", st, depth[st], n, depth)
+		}
+	}
+	if commits != 2 || writes != 2 {
+		t.Errorf("OnCommit saw %d commits of %d writes, want 2 and 2", commits, writes)
+	}
+}
