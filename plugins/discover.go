@@ -157,3 +157,12 @@ func fileSHA256(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// sumBytes decodes a hex sha256 ("" → nil).
+func sumBytes(hexSum string) []byte {
+	if hexSum == "" {
+		return nil
+	}
+	b, _ := hex.DecodeString(hexSum)
+	return b
+}

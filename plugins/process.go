@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -327,15 +326,6 @@ func (hostPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
 
 func (hostPlugin) GRPCClient(ctx context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return &dispensed{client: pluginv1.NewActionPluginClient(c), exited: ctx.Done()}, nil
-}
-
-// sumBytes decodes a hex sha256 ("" → nil).
-func sumBytes(hexSum string) []byte {
-	if hexSum == "" {
-		return nil
-	}
-	b, _ := hex.DecodeString(hexSum)
-	return b
 }
 
 var _ plugin.GRPCPlugin = hostPlugin{}
