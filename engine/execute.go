@@ -176,6 +176,12 @@ func (x *execution) steps(stop, runCtx, writeCtx context.Context) {
 	}
 }
 
+// deliveryObserver is an Observer that also counts outbound deliveries by
+// status (0: no answer).
+type deliveryObserver interface {
+	ObserveDelivery(status int)
+}
+
 // outcome is what one step execution decided for its run.
 type outcome struct {
 	retryAt time.Time // retry the run then
@@ -248,7 +254,13 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 		return outcome{abandon: true}
 	}
 	if o := e.observer; o != nil {
-		defer func() { o.ObserveStep(x.run.Workflow, step.Uses, attempt.Outcome, took) }()
+		defer func() {
+			o.ObserveStep(x.run.Workflow, step.Uses, attempt.Outcome, took)
+			if d, ok := o.(deliveryObserver); ok && (step.Uses == "http" || step.Uses == "webhook") {
+				status, _ := attempt.Details["status"].(int)
+				d.ObserveDelivery(status)
+			}
+		}()
 	}
 	if err == nil {
 		attempt.Outcome = "ok"

@@ -20,6 +20,9 @@ func newRootCmd() *cobra.Command {
 		newValidateCmd(),
 		newRunCmd(),
 		newSendCmd(),
+		newRunsCmd(),
+		newPluginsCmd(),
+		newBenchCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -84,6 +84,8 @@ func addDaemonFlags(cmd *cobra.Command, cfg *daemonConfig) {
 	f.StringSliceVar(&cfg.AllowTargets, "allow-target", nil, "CIDR that steps may reach even though it is private (repeatable)")
 	f.DurationVar(&cfg.Grace, "grace", 10*time.Second, "on shutdown, how long in-flight steps may finish")
 	f.DurationVar(&cfg.LeaseFor, "lease", 30*time.Second, "how long a worker's claim on a run lasts without renewal")
+	f.DurationVar(&cfg.Retention, "retention", 7*24*time.Hour, "delete finished runs older than this (0 keeps them forever)")
+	f.StringVar(&cfg.StoreSchema, "store-schema", "hookflow", "PostgreSQL schema of the store, so several installations can share one database")
 }
 
 // newLogger builds the daemon's logger.

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookflow/hookflow/cmd/hookflow/internal/loadgen"
+)
+
+// benchReport is what `hookflow bench` prints; --json prints it as is.
+type benchReport struct {
+	Version    string  `json:"version"`
+	Mode       string  `json:"mode"`  // in-process or target
+	Model      string  `json:"model"` // closed or open
+	Senders    int     `json:"senders"`
+	Rate       float64 `json:"rate,omitempty"` // open model: events/s
+	DurationS  float64 `json:"duration_s"`
+	WarmupS    float64 `json:"warmup_s"`
+	Workers    int     `json:"workers,omitempty"` // in-process: engine workers
+	Webhook    bool    `json:"webhook_step"`
+	BodyBytes  int     `json:"body_bytes"`
+	GOMAXPROCS int     `json:"gomaxprocs"`
+	CPUs       int     `json:"cpus"`
+
+	Hookflow *phaseReport    `json:"hookflow"`
+	Backlog  *backlogReport  `json:"backlog,omitempty"`
+	Baseline *baselineReport `json:"baseline,omitempty"`
+	Loss     lossReport      `json:"loss"`
+}
+
+// phaseReport is one measured load against one server.
+type phaseReport struct {
+	Name       string            `json:"name"`
+	Sent       uint64            `json:"sent"`
+	Acked      uint64            `json:"acked"`
+	AckRate    float64           `json:"ack_rate"` // acks/s over the window
+	AckLatency loadgen.Summary   `json:"ack_latency_ms"`
+	Status     map[string]uint64 `json:"status"` // answers by HTTP status
+	Errors     map[string]uint64 `json:"errors"` // transport errors by kind
+	FirstError string            `json:"first_error,omitempty"`
+	BehindMS   float64           `json:"behind_ms"` // open model: largest lateness of a send (0 in the closed model)
+	Runs       *runsReport       `json:"runs,omitempty"`
+	Process    *processReport    `json:"process,omitempty"`
+}
+
+// runsReport is what the engine did with the acknowledged events.
+type runsReport struct {
+	CompletedInWindow uint64            `json:"completed_in_window"`
+	PerSecond         float64           `json:"per_second"`
+	RatioToAcks       float64           `json:"ratio_to_ack_rate"`
+	E2ELatency        loadgen.Summary   `json:"e2e_latency_ms"` // run created → finished
+	ByStatus          map[string]uint64 `json:"by_status"`
+	DrainS            float64           `json:"drain_s"` // load end → last acked run final
+	Queue             *queueReport      `json:"queue,omitempty"`
+}
+
+// queueReport is the store's queue depth (queued or retrying runs) during
+// the window: sampled at its start and then once a second.
+type queueReport struct {
+	Start      int64   `json:"start"`
+	Max        int64   `json:"max"`
+	End        int64   `json:"end"`
+	GrowthPerS float64 `json:"growth_per_s"` // least-squares slope of the samples of the window's second half
+	Samples    []int64 `json:"samples"`      // one a second from the start
+}
+
+// processReport is the CPU and memory of the measured process.
+type processReport struct {
+	Scope        string  `json:"scope"`
+	CPUSeconds   float64 `json:"cpu_s"`
+	CPUCores     float64 `json:"cpu_cores"` // CPU seconds per second of window
+	CPUPerAckUS  float64 `json:"cpu_us_per_ack"`
+	PeakRSSMB    float64 `json:"peak_rss_mb"` // VmHWM since the window started
+	RSSAnonMB    float64 `json:"rss_anon_mb"` // RssAnon at the end
+	RSSAnonMaxMB float64 `json:"rss_anon_max_mb"`
+	RSSFileMB    float64 `json:"rss_file_mb"`
+	IdleRSSMB    float64 `json:"idle_rss_mb,omitempty"` // VmRSS before the load
+	IdleAnonMB   float64 `json:"idle_anon_mb,omitempty"`
+	Note         string  `json:"note,omitempty"`
+}
+
+// backlogReport compares the load on a deep queue with the empty queue.
+type backlogReport struct {
+	Preloaded     int          `json:"preloaded"`
+	PreloadS      float64      `json:"preload_s"`
+	PreloadRate   float64      `json:"preload_rate"`
+	Phase         *phaseReport `json:"phase"`
+	IngestRatio   float64      `json:"ingest_ratio"` // ack rate / empty-queue ack rate
+	DrainRate     float64      `json:"drain_rate"`   // runs completed/s during the window
+	DrainRatio    float64      `json:"drain_ratio"`  // to the empty-queue runs/s
+	RemainingEnd  int64        `json:"remaining_at_end"`
+	DrainedAfterS float64      `json:"drained_after_s"`
+}
+
+// baselineReport compares hookflow with the reference servers.
+type baselineReport struct {
+	Fiber      *phaseReport `json:"fiber"`
+	Bolt       *phaseReport `json:"bolt_group_commit"`
+	RatioFiber float64      `json:"hookflow_to_fiber"`
+	RatioBolt  float64      `json:"hookflow_to_bolt"`
+}
+
+// lossReport is the zero-loss check over every acknowledged run of every
+// hookflow phase.
+type lossReport struct {
+	Checked  bool     `json:"checked"`
+	Acked    int      `json:"acked"`
+	Final    int      `json:"final"`
+	Missing  int      `json:"missing"`
+	NotFinal int      `json:"not_final"`
+	NoRunID  uint64   `json:"acked_without_run_id"`
+	Examples []string `json:"missing_examples,omitempty"`
+	Note     string   `json:"note,omitempty"`
+}
+
+// Lost reports whether an acknowledged event did not reach a final state.
+func (l lossReport) Lost() bool { return l.Missing > 0 || l.NotFinal > 0 }
+
+func newPhaseReport(name string, res *loadgen.Result) *phaseReport {
+	p := &phaseReport{
+		Name:       name,
+		Sent:       res.Sent,
+		Acked:      res.Acked,
+		AckRate:    round(res.AckRate(), 1),
+		AckLatency: res.Latency.Summary(),
+		Status:     map[string]uint64{},
+		Errors:     map[string]uint64{},
+		FirstError: res.FirstErr,
+	}
+	for code, n := range res.Status {
+		p.Status[strconv.Itoa(code)] = n
+	}
+	for kind, n := range res.Errors {
+		p.Errors[kind] = n
+	}
+	if res.Model == "open" {
+		p.BehindMS = round(float64(res.Behind)/1e6, 3)
+	}
+	return p
+}
+
+func newProcessReport(scope string, cpu loadgen.CPU, window time.Duration, acked uint64, mem loadgen.Memory, anonMax uint64) *processReport {
+	p := &processReport{
+		Scope:        scope,
+		CPUSeconds:   round(cpu.Total().Seconds(), 3),
+		PeakRSSMB:    mb(mem.Peak),
+		RSSAnonMB:    mb(mem.Anon),
+		RSSAnonMaxMB: mb(max(anonMax, mem.Anon)),
+		RSSFileMB:    mb(mem.File),
+	}
+	if window > 0 {
+		p.CPUCores = round(cpu.Total().Seconds()/window.Seconds(), 3)
+	}
+	if acked > 0 {
+		p.CPUPerAckUS = round(float64(cpu.Total().Microseconds())/float64(acked), 1)
+	}
+	return p
+}
+
+func mb(b uint64) float64 { return round(float64(b)/(1<<20), 1) }
+
+func round(v float64, digits int) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return round(a/b, 3)
+}
+
+// slope is the least-squares slope of samples taken one second apart.
+func slope(samples []int64) float64 {
+	n := float64(len(samples))
+	if n < 2 {
+		return 0
+	}
+	var sx, sy, sxx, sxy float64
+	for i, v := range samples {
+		x, y := float64(i), float64(v)
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	return (n*sxy - sx*sy) / (n*sxx - sx*sx)
+}
+
+func newQueueReport(samples []int64, end int64) *queueReport {
+	if len(samples) == 0 {
+		return nil
+	}
+	q := &queueReport{Start: samples[0], Max: end, End: end, Samples: samples}
+	for _, v := range samples {
+		q.Max = max(q.Max, v)
+	}
+	q.GrowthPerS = round(slope(samples[len(samples)/2:]), 1)
+	return q
+}
+
+// writeJSON prints the report for machines.
+func (r *benchReport) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// writeText prints the report for people.
+func (r *benchReport) writeText(w io.Writer) {
+	model := "closed model"
+	if r.Model == "open" {
+		model = fmt.Sprintf("open model at %s events/s", num(r.Rate))
+	}
+	fmt.Fprintf(w, "hookflow bench %s: %s daemon, %s, %d senders, %s (+%s warm-up), %d-byte events, GOMAXPROCS %d on %d CPUs\n",
+		r.Version, r.Mode, model, r.Senders, secs(r.DurationS), secs(r.WarmupS), r.BodyBytes, r.GOMAXPROCS, r.CPUs)
+	if r.Mode == "in-process" {
+		steps := "one set step"
+		if r.Webhook {
+			steps = "a set step and a webhook step"
+		}
+		fmt.Fprintf(w, "workflow: hmac signature, filter, idempotency key, %s; %d workers\n", steps, r.Workers)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%-22s %10s %8s %8s %8s %8s %8s   %s\n", "ack latency (ms)", "acks/s", "p50", "p90", "p99", "p99.9", "max", "ratio")
+	row := func(p *phaseReport, note string) {
+		l := p.AckLatency
+		fmt.Fprintf(w, "%-22s %10s %8.2f %8.2f %8.2f %8.2f %8.2f   %s\n", p.Name, num(p.AckRate), l.P50, l.P90, l.P99, l.P999, l.Max, note)
+	}
+	row(r.Hookflow, "")
+	if b := r.Backlog; b != nil {
+		row(b.Phase, pct(b.IngestRatio)+" of the empty queue")
+	}
+	if b := r.Baseline; b != nil {
+		row(b.Fiber, "hookflow = "+pct(b.RatioFiber)+" of this")
+		row(b.Bolt, "hookflow = "+pct(b.RatioBolt)+" of this")
+	}
+	fmt.Fprintln(w)
+	for _, p := range r.phases() {
+		fmt.Fprintf(w, "%s answers: %s", p.Name, counts(p.Status))
+		if len(p.Errors) > 0 {
+			fmt.Fprintf(w, "; transport errors: %s (first: %s)", counts(p.Errors), p.FirstError)
+		}
+		if p.BehindMS > 0 {
+			fmt.Fprintf(w, "; sends fell up to %.1f ms behind schedule", p.BehindMS)
+		}
+		fmt.Fprintln(w)
+	}
+	if runs := r.Hookflow.Runs; runs != nil {
+		fmt.Fprintf(w, "\nruns: %d completed in the window = %s/s (%s of the ack rate); every acked run final %s after the load\n",
+			runs.CompletedInWindow, num(runs.PerSecond), pct(runs.RatioToAcks), secs(runs.DrainS))
+		l := runs.E2ELatency
+		fmt.Fprintf(w, "  end-to-end latency (ms, run created → finished): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
+			l.P50, l.P90, l.P99, l.P999, l.Max)
+		if q := runs.Queue; q != nil {
+			fmt.Fprintf(w, "  queue depth: start %d, max %d, end %d; growth %+.1f runs/s over the second half\n", q.Start, q.Max, q.End, q.GrowthPerS)
+		}
+	}
+	if b := r.Backlog; b != nil {
+		fmt.Fprintf(w, "\nbacklog: %d runs preloaded in %s (%s/s); with it: ingest %s acks/s (%s of the empty queue), drain %s runs/s (%s of the empty queue's runs/s)\n",
+			b.Preloaded, secs(b.PreloadS), num(b.PreloadRate), num(b.Phase.AckRate), pct(b.IngestRatio), num(b.DrainRate), pct(b.DrainRatio))
+		fmt.Fprintf(w, "  %d runs still queued at the end of the window; every acked run final %s after the load\n", b.RemainingEnd, secs(b.DrainedAfterS))
+	}
+	fmt.Fprintln(w)
+	for _, p := range r.phases() {
+		if pr := p.Process; pr != nil {
+			fmt.Fprintf(w, "%s process (%s): CPU %.2f cores, %.0f µs per ack; peak RSS %.1f MB, RssAnon %.1f MB (max %.1f), RssFile %.1f MB",
+				p.Name, pr.Scope, pr.CPUCores, pr.CPUPerAckUS, pr.PeakRSSMB, pr.RSSAnonMB, pr.RSSAnonMaxMB, pr.RSSFileMB)
+			if pr.IdleRSSMB > 0 {
+				fmt.Fprintf(w, "; idle RSS %.1f MB (anon %.1f)", pr.IdleRSSMB, pr.IdleAnonMB)
+			}
+			if pr.Note != "" {
+				fmt.Fprintf(w, "; %s", pr.Note)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	l := r.Loss
+	switch {
+	case !l.Checked:
+		fmt.Fprintf(w, "zero loss: NOT CHECKED (%s)\n", l.Note)
+	case l.Lost():
+		fmt.Fprintf(w, "zero loss: FAILED: of %d acked runs, %d missing from the store, %d not final at the deadline (e.g. %s)\n",
+			l.Acked, l.Missing, l.NotFinal, strings.Join(l.Examples, ", "))
+	default:
+		fmt.Fprintf(w, "zero loss: all %d acked runs reached a final state\n", l.Acked)
+	}
+}
+
+func (r *benchReport) phases() []*phaseReport {
+	ps := []*phaseReport{r.Hookflow}
+	if r.Backlog != nil {
+		ps = append(ps, r.Backlog.Phase)
+	}
+	if r.Baseline != nil {
+		ps = append(ps, r.Baseline.Fiber, r.Baseline.Bolt)
+	}
+	return ps
+}
+
+func counts[K comparable](m map[K]uint64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%v × %d", k, v))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+func num(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+func pct(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + "%" }
+
+func secs(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String()
+}

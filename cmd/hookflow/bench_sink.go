@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// benchSink receives the deliveries of the --webhook step and counts them.
+type benchSink struct {
+	app        *fiber.App
+	ln         net.Listener
+	done       chan error
+	deliveries atomic.Uint64
+}
+
+func startSink() (*benchSink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("bench: webhook sink: %w", err)
+	}
+	s := &benchSink{ln: ln, done: make(chan error, 1)}
+	s.app = fiber.New(fiber.Config{DisableStartupMessage: true})
+	s.app.Post("/sink", func(c *fiber.Ctx) error {
+		s.deliveries.Add(1)
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+	go func() { s.done <- s.app.Listener(ln) }()
+	return s, nil
+}
+
+// URL is where the webhook step delivers.
+func (s *benchSink) URL() string { return "http://" + s.ln.Addr().String() + "/sink" }
+
+func (s *benchSink) close(ctx context.Context) error {
+	err := s.app.ShutdownWithContext(ctx)
+	<-s.done
+	return err
+}

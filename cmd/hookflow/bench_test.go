@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// execBench runs `hookflow bench` in-process with args.
+func execBench(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := newBenchCmd()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetArgs(args)
+	err = cmd.ExecuteContext(context.Background())
+	return out.String(), errb.String(), err
+}
+
+// keyPaths lists every key path of a JSON document ("a.b", "a.c[]"), with
+// map keys that are data (status codes, error kinds) replaced by "*".
+func keyPaths(v any, prefix string, out map[string]bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			name := k
+			if strings.HasSuffix(prefix, ".status") || strings.HasSuffix(prefix, ".errors") || strings.HasSuffix(prefix, ".by_status") {
+				name = "*"
+			}
+			p := name
+			if prefix != "" {
+				p = prefix + "." + name
+			}
+			out[p] = true
+			keyPaths(x, p, out)
+		}
+	case []any:
+		for _, x := range t {
+			keyPaths(x, prefix+"[]", out)
+		}
+	}
+}
+
+// TestBenchShortRun runs a short in-process bench with every phase and
+// checks the report's structure (against a golden list of keys) and that
+// no acknowledged event was lost. It does not judge speed.
+func TestBenchShortRun(t *testing.T) {
+	t.Parallel()
+	stdout, stderr, err := execBench(t, "--json", "--rate", "200", "--duration", "600ms", "--warmup", "100ms", "-c", "8",
+		"--baseline", "--backlog", "200", "--webhook", "--workers", "8", "--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s\nstdout:\n%s", err, stderr, stdout)
+	}
+	var rep benchReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+	}
+
+	var doc any
+	json.Unmarshal([]byte(stdout), &doc)
+	paths := map[string]bool{}
+	keyPaths(doc, "", paths)
+	got := make([]string, 0, len(paths))
+	for p := range paths {
+		got = append(got, p)
+	}
+	sort.Strings(got)
+	golden := filepath.Join("testdata", "bench_report_keys.golden")
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := strings.Join(got, "\n") + "\n"; g != string(want) {
+		t.Errorf("report keys differ from %s (UPDATE_GOLDEN=1 to accept):\n got: %s", golden, g)
+	}
+
+	if rep.Mode != "in-process" || rep.Model != "open" || rep.Rate != 200 || rep.Senders != 8 || !rep.Webhook {
+		t.Errorf("header %+v", rep)
+	}
+	for _, p := range []*phaseReport{rep.Hookflow, rep.Backlog.Phase, rep.Baseline.Fiber, rep.Baseline.Bolt} {
+		if p.Acked == 0 || p.AckRate <= 0 || p.AckLatency.Count != p.Acked || p.AckLatency.Max < p.AckLatency.P50 {
+			t.Errorf("phase %s: acked %d rate %v latency %+v", p.Name, p.Acked, p.AckRate, p.AckLatency)
+		}
+		if p.Process == nil || p.Process.CPUSeconds <= 0 || p.Process.PeakRSSMB <= 0 || p.Process.RSSAnonMB <= 0 {
+			t.Errorf("phase %s: process %+v", p.Name, p.Process)
+		}
+		if len(p.Errors) != 0 {
+			t.Errorf("phase %s: transport errors %v (%s)", p.Name, p.Errors, p.FirstError)
+		}
+	}
+	h := rep.Hookflow
+	if h.Status["202"] != h.Acked {
+		t.Errorf("hookflow answers %v, want only 202", h.Status)
+	}
+	if h.Runs == nil || h.Runs.ByStatus["succeeded"] == 0 || h.Runs.E2ELatency.Count == 0 || h.Runs.Queue == nil {
+		t.Fatalf("runs %+v", h.Runs)
+	}
+	if h.Runs.ByStatus["webhook_deliveries"] != h.Runs.ByStatus["succeeded"] {
+		t.Errorf("%d runs succeeded but the sink got %d deliveries", h.Runs.ByStatus["succeeded"], h.Runs.ByStatus["webhook_deliveries"])
+	}
+	if b := rep.Backlog; b.Preloaded != 200 || b.RemainingEnd < 0 || b.DrainRate <= 0 {
+		t.Errorf("backlog %+v", b)
+	}
+	if r := rep.Baseline; r.RatioFiber <= 0 || r.RatioBolt <= 0 {
+		t.Errorf("baseline ratios %+v", r)
+	}
+	l := rep.Loss
+	if !l.Checked || l.Lost() || l.Final != l.Acked || l.Acked == 0 || l.NoRunID != 0 {
+		t.Fatalf("loss %+v", l)
+	}
+	if want := int(rep.Hookflow.Acked + rep.Backlog.Phase.Acked); l.Acked < want {
+		t.Errorf("checked %d acked runs, the measured windows alone acked %d", l.Acked, want)
+	}
+
+	// The text report says the same.
+	text, _, err := execBench(t, "--duration", "300ms", "--warmup", "0", "-c", "2", "--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"hookflow bench", "ack latency (ms)", "runs:", "end-to-end latency", "zero loss: all"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text report lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestBenchOpenModelTarget(t *testing.T) {
+	t.Parallel()
+	// A daemon of our own, serving the workflow --print-workflow prints.
+	wf, _, err := execBench(t, "--print-workflow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bench.yaml"), []byte(wf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, _ := testLogger(t)
+	const secret = "0123456789abcdef0123456789abcdef"
+	d, err := startDaemon(context.Background(), daemonConfig{
+		Workflows: dir, Data: t.TempDir(), Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", Workers: 4,
+		Getenv: func(k string) string { return map[string]string{benchSecretName: secret}[k] },
+	}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Shutdown(context.Background()) })
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secretFile, []byte(secret+"\n"), 0o600)
+
+	stdout, stderr, err := execBench(t, "--json", "--target", "http://"+d.Addr()+"/hooks/bench", "--secret-file", secretFile,
+		"--rate", "200", "--duration", "500ms", "--warmup", "0", "-c", "4", "--pid", strconv.Itoa(os.Getpid()))
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, stderr, stdout)
+	}
+	var rep benchReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != "target" || rep.Model != "open" || rep.Hookflow.Sent != 100 || rep.Hookflow.Acked != 100 {
+		t.Fatalf("mode %s model %s sent %d acked %d: %s", rep.Mode, rep.Model, rep.Hookflow.Sent, rep.Hookflow.Acked, stdout)
+	}
+	if p := rep.Hookflow.Process; p == nil || !strings.Contains(p.Scope, "pid") {
+		t.Errorf("process %+v", p)
+	}
+	if rep.Loss.Checked || rep.Loss.Note == "" {
+		t.Errorf("without --admin the loss check must say it was not done: %+v", rep.Loss)
+	}
+
+	// A wrong secret: every event is refused, nothing is acked.
+	bad := filepath.Join(t.TempDir(), "bad")
+	os.WriteFile(bad, []byte("wrong"), 0o600)
+	stdout, _, err = execBench(t, "--json", "--target", "http://"+d.Addr()+"/hooks/bench", "--secret-file", bad,
+		"--duration", "200ms", "--warmup", "0", "-c", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.Unmarshal([]byte(stdout), &rep)
+	if rep.Hookflow.Acked != 0 || rep.Hookflow.Status["401"] == 0 {
+		t.Fatalf("wrong secret: %+v", rep.Hookflow.Status)
+	}
+	if strings.Contains(stdout, "wrong") {
+		t.Fatal("the report shows the secret")
+	}
+}
+
+func TestBenchBadFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-c", "0"}, "-c/--senders must be at least 1"},
+		{[]string{"--rate", "-1"}, "--rate must not be negative"},
+		{[]string{"--duration", "0s"}, "--duration must be positive"},
+		{[]string{"--pid", "12"}, "--pid applies only with --target"},
+		{[]string{"--admin", "http://x"}, "--admin applies only with --target"},
+		{[]string{"--target", "127.0.0.1:8080"}, "want the full webhook URL"},
+		{[]string{"--target", "http://127.0.0.1:1/hooks/x"}, "needs --secret or --secret-file"},
+		{[]string{"--target", "http://127.0.0.1:1/hooks/x", "--secret", "s", "--backlog", "10"}, "cannot be used with --target"},
+		{[]string{"--body-bytes", "-1"}, "--body-bytes must be between"},
+		{[]string{"--target", "http://127.0.0.1:1/hooks/x", "--scheme", "nope", "--secret", "s"}, `unknown scheme "nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			_, _, err := execBench(t, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err %v, want %q", err, tt.want)
+			}
+			if slices.Contains(tt.args, "--secret") && strings.Contains(err.Error(), `"s"`) {
+				t.Fatalf("error shows the secret: %v", err)
+			}
+		})
+	}
+}
