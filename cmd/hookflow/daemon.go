@@ -64,6 +64,8 @@ type daemon struct {
 	ln      net.Listener
 	adminLn net.Listener
 
+	redactor atomic.Pointer[engine.Redactor] // of the secrets in use
+
 	stopEngine context.CancelFunc
 	wg         sync.WaitGroup
 	engineErr  error
@@ -85,7 +87,9 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
 	}
-	d = &daemon{cfg: cfg, log: log}
+	d = &daemon{cfg: cfg}
+	d.log = slog.New(newRedactingHandler(log.Handler(), d.redact))
+	log = d.log
 	defer func() {
 		if err != nil {
 			d.closeAll()
@@ -115,6 +119,7 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 		return nil, err
 	}
 	d.catalog = workflows.NewCatalog(set)
+	d.redactor.Store(engine.NewRedactor(secrets))
 	if cfg.Secrets != "" {
 		if _, err := os.Stat(filepath.Join(cfg.Secrets, ".demo")); err == nil {
 			log.Warn("the secrets directory holds DEMO values, published with hookflow: never use them in production", "dir", cfg.Secrets)
@@ -163,10 +168,9 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 		Token:     token,
 		Ready:     d.readiness,
 		Enqueued:  d.engine.Wake,
-		// A closure, not a method value: a reload replaces the redactor.
-		Redact:   func(s string) string { return d.engine.Redactor().String(s) },
-		Logger:   log,
-		Registry: reg,
+		Redact:    d.redact,
+		Logger:    log,
+		Registry:  reg,
 	})
 	if err != nil {
 		return nil, err
@@ -208,6 +212,9 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 		"workflows", len(set.Workflows()), "plugins", len(d.pluginInfos()), "store", storeName(cfg), "workers", cfg.Workers)
 	return d, nil
 }
+
+// redact removes the values of the secrets in use from s.
+func (d *daemon) redact(s string) string { return d.redactor.Load().String(s) }
 
 func (d *daemon) goRun(fn func()) {
 	d.wg.Add(1)
@@ -383,6 +390,7 @@ func (d *daemon) reload() error {
 		return fmt.Errorf("webhook routes: %w", err)
 	}
 	d.engine.SetSecrets(secrets)
+	d.redactor.Store(engine.NewRedactor(secrets))
 	d.actions.p.Store(reg)
 	d.catalog.Swap(set)
 	old := d.plugins
