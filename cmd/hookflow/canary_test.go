@@ -90,7 +90,9 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 	if status != 202 {
 		t.Fatalf("good signature: %d %s", status, ack)
 	}
-	var a struct{ RunID string `json:"run_id"` }
+	var a struct {
+		RunID string `json:"run_id"`
+	}
 	json.Unmarshal([]byte(ack), &a)
 	run := waitRun(t, d.store, a.RunID)
 	if run.Status != "dead" || !strings.Contains(run.Error, "502") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -16,9 +17,10 @@ import (
 // file (--config or HOOKFLOW_CONFIG; keys are flag names). Flags win over the
 // environment, which wins over the file.
 func applyConfig(cmd *cobra.Command) error {
+	lookup := envLookup(cmd.Context())
 	path, _ := cmd.Flags().GetString("config")
 	if path == "" {
-		path = os.Getenv("HOOKFLOW_CONFIG")
+		path, _ = lookup("HOOKFLOW_CONFIG")
 	}
 	file := map[string]any{}
 	if path != "" {
@@ -38,7 +40,7 @@ func applyConfig(cmd *cobra.Command) error {
 			return
 		}
 		env := "HOOKFLOW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
+		if v, ok := lookup(env); ok {
 			if err := setFlag(f, v); err != nil {
 				errs = append(errs, fmt.Sprintf("%s: %v", env, err))
 			}
@@ -73,4 +75,21 @@ func setFlag(f *pflag.Flag, v any) error {
 	default:
 		return f.Value.Set(fmt.Sprint(t))
 	}
+}
+
+type envKey struct{}
+
+// withEnv makes the commands run with ctx read the environment through
+// lookup (tests run the command line in-process with their own).
+func withEnv(ctx context.Context, lookup func(string) (string, bool)) context.Context {
+	return context.WithValue(ctx, envKey{}, lookup)
+}
+
+func envLookup(ctx context.Context) func(string) (string, bool) {
+	if ctx != nil {
+		if f, ok := ctx.Value(envKey{}).(func(string) (string, bool)); ok {
+			return f
+		}
+	}
+	return os.LookupEnv
 }
