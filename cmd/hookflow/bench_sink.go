@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync/atomic"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -23,7 +24,9 @@ func startSink() (*benchSink, error) {
 		return nil, fmt.Errorf("bench: webhook sink: %w", err)
 	}
 	s := &benchSink{ln: ln, done: make(chan error, 1)}
-	s.app = fiber.New(fiber.Config{DisableStartupMessage: true})
+	// The daemon's HTTP client keeps connections to the sink open; a short
+	// idle timeout lets Shutdown close them.
+	s.app = fiber.New(fiber.Config{DisableStartupMessage: true, IdleTimeout: time.Second})
 	s.app.Post("/sink", func(c *fiber.Ctx) error {
 		s.deliveries.Add(1)
 		return c.SendStatus(fiber.StatusNoContent)
@@ -36,6 +39,8 @@ func startSink() (*benchSink, error) {
 func (s *benchSink) URL() string { return "http://" + s.ln.Addr().String() + "/sink" }
 
 func (s *benchSink) close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	err := s.app.ShutdownWithContext(ctx)
 	<-s.done
 	return err
