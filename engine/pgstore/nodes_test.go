@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/engine/pgstore"
+	"github.com/hookflow/hookflow/engine/pgstore/pgtest"
 )
 
 // base is the tests' reference time, microsecond-aligned.
@@ -53,8 +54,8 @@ func (b *syncBuffer) String() string {
 // TestMigrationsRace starts two nodes at once on an empty schema: both
 // open, and every migration is applied exactly once.
 func TestMigrationsRace(t *testing.T) {
-	url := testURL(t)
-	schema := freshSchema(t, url)
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
 	files, err := os.ReadDir("migrations")
 	if err != nil {
 		t.Fatal(err)
