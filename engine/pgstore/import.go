@@ -18,30 +18,31 @@ const importChunk = 500
 // store migrate). A run whose (Workflow, DedupeKey) has a DedupeUntil also
 // gets its dedupe row; when several runs share a key, the newest one owns
 // it. Runs whose id is already stored are left alone, so an interrupted
-// import can be run again. One call is one transaction.
-func (s *Store) Import(ctx context.Context, runs []*engine.Run) error {
+// import can be run again. One call is one transaction. It returns how many
+// runs it inserted: the others were already stored.
+func (s *Store) Import(ctx context.Context, runs []*engine.Run) (int, error) {
 	if s.isClosed() {
-		return engine.ErrClosed
+		return 0, engine.ErrClosed
 	}
 	rows := make([]encodedRun, len(runs))
 	for i, r := range runs {
 		switch {
 		case r == nil:
-			return fmt.Errorf("pgstore: import: run %d is nil", i)
+			return 0, fmt.Errorf("pgstore: import: run %d is nil", i)
 		case r.ID == "":
-			return fmt.Errorf("pgstore: import: run %d has no id", i)
+			return 0, fmt.Errorf("pgstore: import: run %d has no id", i)
 		case r.Workflow == "":
-			return fmt.Errorf("pgstore: import: run %s has no workflow", r.ID)
+			return 0, fmt.Errorf("pgstore: import: run %s has no workflow", r.ID)
 		}
 		switch r.Status {
 		case engine.StatusQueued, engine.StatusRunning, engine.StatusRetrying,
 			engine.StatusSucceeded, engine.StatusDead, engine.StatusCanceled:
 		default:
-			return fmt.Errorf("pgstore: import: run %s has unknown status %q", r.ID, r.Status)
+			return 0, fmt.Errorf("pgstore: import: run %s has unknown status %q", r.ID, r.Status)
 		}
 		rows[i].run = *r
 		if err := encodeBodies(&rows[i]); err != nil {
-			return fmt.Errorf("pgstore: import: %w", err)
+			return 0, fmt.Errorf("pgstore: import: %w", err)
 		}
 	}
 
@@ -63,15 +64,18 @@ func (s *Store) Import(ctx context.Context, runs []*engine.Run) error {
 		}
 	}
 
+	inserted := 0
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		for start := 0; start < len(rows); start += importChunk {
 			var cols runColumnsArrays
 			for i := start; i < min(start+importChunk, len(rows)); i++ {
 				cols.add(&rows[i])
 			}
-			if _, err := tx.Exec(ctx, s.q.importRuns, cols.args()...); err != nil {
+			tag, err := tx.Exec(ctx, s.q.importRuns, cols.args()...)
+			if err != nil {
 				return fmt.Errorf("insert runs: %w", err)
 			}
+			inserted += int(tag.RowsAffected())
 		}
 		for start := 0; start < len(order); start += importChunk {
 			var wfs, keys, ids []string
@@ -91,9 +95,11 @@ func (s *Store) Import(ctx context.Context, runs []*engine.Run) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("pgstore: import: %w", err)
+		return 0, fmt.Errorf("pgstore: import: %w", err)
 	}
-	s.notifyOthers()
-	s.wakeLocal()
-	return nil
+	if inserted > 0 {
+		s.notifyOthers()
+		s.wakeLocal()
+	}
+	return inserted, nil
 }

@@ -268,11 +268,11 @@ func TestImport(t *testing.T) {
 	canceled.FinishedAt, canceled.CancelRequested = at(time.Minute), true
 	in := []*engine.Run{queued, running, retrying, dead, canceled}
 
-	if err := s.Import(ctx, in); err != nil {
-		t.Fatalf("Import: %v", err)
+	if n, err := s.Import(ctx, in); err != nil || n != len(in) {
+		t.Fatalf("Import = %d, %v; want %d inserted", n, err, len(in))
 	}
-	if err := s.Import(ctx, in); err != nil {
-		t.Fatalf("second Import: %v", err)
+	if n, err := s.Import(ctx, in); err != nil || n != 0 {
+		t.Fatalf("second Import = %d, %v; want 0 inserted", n, err)
 	}
 	for _, want := range in {
 		if got := jsonOf(t, get(t, s, want.ID)); got != jsonOf(t, want) {
@@ -302,7 +302,7 @@ func TestImport(t *testing.T) {
 		{"bad_status", []*engine.Run{mk("y", "paused", 0)}},
 	}
 	for _, b := range bad {
-		if err := s.Import(ctx, b.runs); err == nil {
+		if _, err := s.Import(ctx, b.runs); err == nil {
 			t.Errorf("%s: Import accepted it", b.name)
 		}
 	}
