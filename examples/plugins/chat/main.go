@@ -7,7 +7,7 @@
 //	hookflow serve --plugins plugins --workflows examples/workflows
 //
 // Workflows then use chat.post_message and chat.digest; see
-// examples/workflows/plugin-chat.yaml and docs/plugins.md.
+// examples/plugins/chat/workflows/plugin-chat.yaml and docs/plugins.md.
 package main
 
 import (

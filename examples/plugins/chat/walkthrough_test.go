@@ -59,7 +59,7 @@ func TestWalkthrough(t *testing.T) {
 	}
 
 	// 4. Validate the example workflow against the announced schemas.
-	set, err := workflows.Load(workflows.Options{Actions: reg}, filepath.Join("..", "..", "workflows", "plugin-chat.yaml"))
+	set, err := workflows.Load(workflows.Options{Actions: reg}, filepath.Join("workflows", "plugin-chat.yaml"))
 	if err != nil {
 		t.Fatalf("example workflow: %v", err)
 	}
