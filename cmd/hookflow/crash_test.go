@@ -74,7 +74,7 @@ func freeAddr(t *testing.T) string {
 func startProcess(t *testing.T, addr string, args ...string) *process {
 	t.Helper()
 	p := &process{addr: addr, logs: &syncBuffer{}}
-	p.cmd = exec.Command(hookflowBinary(t), append([]string{"serve", "--addr", addr, "--log-format", "json"}, args...)...)
+	p.cmd = exec.Command(hookflowBinary(t), append([]string{"serve", "--addr", addr, "--log-format", "json", "--admin-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Env = append(os.Environ(), "HOOKFLOW_CONFIG=")
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs
