@@ -82,6 +82,7 @@ type Engine struct {
 	jitter   func(time.Duration) time.Duration
 	log      *slog.Logger
 	observer Observer
+	schemas  sync.Map // string(input schema) → *workflows.Schema
 
 	wake chan struct{}
 }

@@ -219,8 +219,12 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 		return fail(fmt.Sprintf("unknown action %q", step.Uses))
 	}
 	if s, ok := action.(actions.Schemer); ok {
-		if schema := s.InputSchema(); len(schema) > 0 {
-			if err := workflows.ValidateSchema(schema, input); err != nil {
+		if raw := s.InputSchema(); len(raw) > 0 {
+			schema, err := e.schema(raw)
+			if err != nil {
+				return fail(fmt.Sprintf("schema of %s: %v", step.Uses, err))
+			}
+			if err := schema.Validate(input); err != nil {
 				return fail(fmt.Sprintf("input does not match the schema of %s: %v", step.Uses, err))
 			}
 		}
@@ -309,6 +313,20 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 
 // maxRetryHint caps how long an action's retry-after hint may delay a run.
 const maxRetryHint = time.Hour
+
+// schema compiles an action's input schema once and keeps it: rendered
+// inputs are checked against it before every call.
+func (e *Engine) schema(raw []byte) (*workflows.Schema, error) {
+	if s, ok := e.schemas.Load(string(raw)); ok {
+		return s.(*workflows.Schema), nil
+	}
+	s, err := workflows.CompileSchema(raw)
+	if err != nil {
+		return nil, err
+	}
+	e.schemas.Store(string(raw), s)
+	return s, nil
+}
 
 // backoff is exponential with full jitter: a uniform pick in
 // [0, min(Max, Initial·2^(attempt-1))].
