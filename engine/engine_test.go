@@ -56,6 +56,7 @@ type fixture struct {
 	set     *workflows.Set
 	reg     *actions.Registry
 	actions map[string]*testAction
+	typed   *typedAction
 	eng     *engine.Engine
 	opts    engine.Options
 }
@@ -74,6 +75,10 @@ func setup(t *testing.T, scripts map[string]func(ctx context.Context, n int, req
 		if err := f.reg.Register("test."+name, a); err != nil {
 			t.Fatal(err)
 		}
+	}
+	f.typed = &typedAction{}
+	if err := f.reg.Register("test.typed", f.typed); err != nil {
+		t.Fatal(err)
 	}
 	set, err := workflows.Load(workflows.Options{Actions: f.reg}, "testdata")
 	if err != nil {
