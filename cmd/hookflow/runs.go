@@ -101,30 +101,16 @@ func (f *runFilter) query() (admin.RunQuery, error) {
 	var errs []error
 	var err error
 	now := time.Now()
-	if q.Since, err = cliTime(f.since, now); err != nil {
+	if q.Since, err = admin.ParseTime(f.since, now); err != nil {
 		errs = append(errs, fmt.Errorf("--since: %w", err))
 	}
-	if q.Until, err = cliTime(f.until, now); err != nil {
+	if q.Until, err = admin.ParseTime(f.until, now); err != nil {
 		errs = append(errs, fmt.Errorf("--until: %w", err))
 	}
 	return q, errors.Join(errs...)
 }
 
 func (f *runFilter) empty() bool { return *f == runFilter{} }
-
-// cliTime reads an RFC 3339 time or a duration before now.
-func cliTime(v string, now time.Time) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2006-01-02T15:04:05Z) nor a duration ago (90m, 24h)", v)
-}
 
 func (rc *runsCLI) listCmd() *cobra.Command {
 	var (

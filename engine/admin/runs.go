@@ -44,10 +44,10 @@ func (s *Server) listFilter(c *fiber.Ctx) (engine.ListFilter, error) {
 	}
 	now := s.opts.Now()
 	var err error
-	if f.Since, err = parseTime(c.Query("since"), now); err != nil {
+	if f.Since, err = ParseTime(c.Query("since"), now); err != nil {
 		errs = append(errs, fmt.Errorf("since: %w", err))
 	}
-	if f.Until, err = parseTime(c.Query("until"), now); err != nil {
+	if f.Until, err = ParseTime(c.Query("until"), now); err != nil {
 		errs = append(errs, fmt.Errorf("until: %w", err))
 	}
 	if v := c.Query("limit"); v != "" {
@@ -68,9 +68,10 @@ func statusList() string {
 	return strings.Join(names, ", ")
 }
 
-// parseTime reads a ?since= or ?until= value: an RFC 3339 time, or a Go
-// duration meaning that long before now ("90m", "24h").
-func parseTime(v string, now time.Time) (time.Time, error) {
+// ParseTime reads a ?since= or ?until= value (and the CLI's --since and
+// --until): an RFC 3339 time, or a Go duration meaning that long before now
+// ("90m", "24h").
+func ParseTime(v string, now time.Time) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
