@@ -194,7 +194,7 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 	d.stopEngine = stop
 	d.goRun(func() { d.watchWorkflows(engCtx, time.Second) })
 	d.goRun(func() { d.engineErr = d.engine.Run(engCtx) })
-	d.goRun(func() { d.retain(engCtx, time.Minute) })
+	d.goRun(func() { d.retain(engCtx, time.Minute, cfg.Retention) })
 	d.goRun(func() {
 		if err := d.server.Serve(d.ln); err != nil {
 			log.Error("webhook listener stopped", "err", err)
@@ -302,8 +302,8 @@ func (d *daemon) readiness() (bool, map[string]string) {
 
 // retain deletes finished runs older than the retention, and expired dedupe
 // keys, in small batches so the store's writer is never held for long.
-func (d *daemon) retain(ctx context.Context, every time.Duration) {
-	if d.cfg.Retention <= 0 {
+func (d *daemon) retain(ctx context.Context, every, keep time.Duration) {
+	if keep <= 0 {
 		return
 	}
 	t := time.NewTicker(every)
@@ -312,7 +312,7 @@ func (d *daemon) retain(ctx context.Context, every time.Duration) {
 		now := time.Now()
 		total := 0
 		for ctx.Err() == nil {
-			n, err := d.store.Purge(ctx, engine.PurgeRequest{FinishedBefore: now.Add(-d.cfg.Retention), Now: now, Limit: 500})
+			n, err := d.store.Purge(ctx, engine.PurgeRequest{FinishedBefore: now.Add(-keep), Now: now, Limit: 500})
 			if err != nil {
 				if ctx.Err() == nil {
 					d.log.Error("retention: purge", "err", err)
@@ -325,7 +325,7 @@ func (d *daemon) retain(ctx context.Context, every time.Duration) {
 			}
 		}
 		if total > 0 {
-			d.log.Info("retention: deleted finished runs and expired dedupe keys", "records", total, "older_than", d.cfg.Retention)
+			d.log.Info("retention: deleted finished runs and expired dedupe keys", "records", total, "older_than", keep)
 		}
 		select {
 		case <-ctx.Done():
