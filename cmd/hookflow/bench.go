@@ -33,6 +33,7 @@ type benchOptions struct {
 	Timeout      time.Duration
 	DrainTimeout time.Duration
 	BodyBytes    int
+	SequentialID bool
 	Workers      int
 	Webhook      bool
 	Baseline     bool
@@ -183,6 +184,7 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Second, "timeout of one request")
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 0, "how long to wait after the load for every acked run to be final (0: 2m plus 1ms per backlog run)")
 	f.IntVar(&o.BodyBytes, "body-bytes", benchDefaultBytes, "size of each event's JSON body")
+	f.BoolVar(&o.SequentialID, "sequential-ids", false, "event ids that sort in sending order (default: scattered, like real delivery ids)")
 	f.IntVar(&o.Workers, "workers", 16, "in-process daemon: runs executed at once")
 	f.BoolVar(&o.Webhook, "webhook", false, "in-process daemon: add a webhook step delivering to a local sink")
 	f.BoolVar(&o.Baseline, "baseline", false, "also measure a bare Fiber handler and a Fiber + bbolt group-commit handler")
@@ -218,7 +220,7 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	rep := &benchReport{
 		Version: version, Mode: "in-process", Model: "closed", Senders: o.Senders, Rate: o.Rate,
 		DurationS: o.Duration.Seconds(), WarmupS: o.Warmup.Seconds(), Webhook: o.Webhook,
-		BodyBytes: o.BodyBytes, GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU(),
+		BodyBytes: o.BodyBytes, SequentialIDs: o.SequentialID, GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU(),
 	}
 	if o.Rate > 0 {
 		rep.Model = "open"
@@ -337,6 +339,9 @@ type window struct {
 	end     time.Time
 	cpu0    loadgen.CPU
 	cpu     loadgen.CPU
+	io0     loadgen.IO
+	io      loadgen.IO
+	ioErr   error
 	mem     loadgen.Memory
 	anonMax uint64
 	note    string
@@ -351,6 +356,7 @@ func (b *bench) openWindow(pid int) (*window, error) {
 	if w.cpu0, err = loadgen.ReadCPU(pid); err != nil {
 		return nil, err
 	}
+	w.io0, w.ioErr = loadgen.ReadIO(pid)
 	w.start = time.Now()
 	return w, nil
 }
@@ -372,12 +378,23 @@ func (w *window) close() error {
 	if w.mem, err = loadgen.ReadMemory(w.pid); err != nil {
 		return err
 	}
+	if w.ioErr == nil {
+		var io loadgen.IO
+		io, w.ioErr = loadgen.ReadIO(w.pid)
+		w.io = io.Sub(w.io0)
+	}
 	return nil
 }
 
 func (w *window) report(scope string, acked uint64) *processReport {
 	p := newProcessReport(scope, w.cpu, w.end.Sub(w.start), acked, w.mem, w.anonMax)
 	p.Note = w.note
+	if w.ioErr == nil {
+		p.DiskWriteMB = mb(w.io.WriteBytes)
+		if acked > 0 {
+			p.DiskWriteKBPerAck = round(float64(w.io.WriteBytes)/1024/float64(acked), 2)
+		}
+	}
 	return p
 }
 
@@ -444,7 +461,7 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 
 	var bl *backlogReport
 	if backlog > 0 {
-		es, err := newEventSource(scheme, inSecret, "", o.BodyBytes)
+		es, err := newEventSource(scheme, inSecret, "", o.BodyBytes, o.SequentialID)
 		if err != nil {
 			return nil, lossPart{}, nil, err
 		}
@@ -475,7 +492,7 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	defer stop()
 
 	url := "http://" + d.Addr() + "/hooks/" + benchPath
-	es, err := newEventSource(scheme, inSecret, url, o.BodyBytes)
+	es, err := newEventSource(scheme, inSecret, url, o.BodyBytes, o.SequentialID)
 	if err != nil {
 		return nil, lossPart{}, nil, err
 	}
@@ -577,7 +594,7 @@ func (b *bench) targetPhase(ctx context.Context) (*phaseReport, lossPart, error)
 	if err != nil {
 		return nil, lossPart{}, fmt.Errorf("bench: %w", err)
 	}
-	es, err := newEventSource(scheme, secret, o.Target, o.BodyBytes)
+	es, err := newEventSource(scheme, secret, o.Target, o.BodyBytes, o.SequentialID)
 	if err != nil {
 		return nil, lossPart{}, fmt.Errorf("bench: %w", err)
 	}
@@ -673,7 +690,7 @@ func (b *bench) baselinePhase(ctx context.Context, name string, durable bool) (*
 	}
 	// Events are signed as for hookflow, so the generator does the same
 	// work in every phase.
-	es, err := newEventSource(scheme, "baseline", srv.URL(), b.o.BodyBytes)
+	es, err := newEventSource(scheme, "baseline", srv.URL(), b.o.BodyBytes, b.o.SequentialID)
 	if err != nil {
 		return nil, err
 	}

@@ -15,18 +15,20 @@ import (
 
 // benchReport is what `hookflow bench` prints; --json prints it as is.
 type benchReport struct {
-	Version    string  `json:"version"`
-	Mode       string  `json:"mode"`  // in-process or target
-	Model      string  `json:"model"` // closed or open
-	Senders    int     `json:"senders"`
-	Rate       float64 `json:"rate,omitempty"` // open model: events/s
-	DurationS  float64 `json:"duration_s"`
-	WarmupS    float64 `json:"warmup_s"`
-	Workers    int     `json:"workers,omitempty"` // in-process: engine workers
-	Webhook    bool    `json:"webhook_step"`
-	BodyBytes  int     `json:"body_bytes"`
-	GOMAXPROCS int     `json:"gomaxprocs"`
-	CPUs       int     `json:"cpus"`
+	Version   string  `json:"version"`
+	Mode      string  `json:"mode"`  // in-process or target
+	Model     string  `json:"model"` // closed or open
+	Senders   int     `json:"senders"`
+	Rate      float64 `json:"rate,omitempty"` // open model: events/s
+	DurationS float64 `json:"duration_s"`
+	WarmupS   float64 `json:"warmup_s"`
+	Workers   int     `json:"workers,omitempty"` // in-process: engine workers
+	Webhook   bool    `json:"webhook_step"`
+	BodyBytes int     `json:"body_bytes"`
+	// SequentialIDs: event ids sorted in sending order (else scattered).
+	SequentialIDs bool `json:"sequential_ids"`
+	GOMAXPROCS    int  `json:"gomaxprocs"`
+	CPUs          int  `json:"cpus"`
 
 	Hookflow *phaseReport    `json:"hookflow"`
 	Backlog  *backlogReport  `json:"backlog,omitempty"`
@@ -80,9 +82,14 @@ type processReport struct {
 	RSSAnonMB    float64 `json:"rss_anon_mb"` // RssAnon at the end
 	RSSAnonMaxMB float64 `json:"rss_anon_max_mb"`
 	RSSFileMB    float64 `json:"rss_file_mb"`
-	IdleRSSMB    float64 `json:"idle_rss_mb,omitempty"` // VmRSS before the load
-	IdleAnonMB   float64 `json:"idle_anon_mb,omitempty"`
-	Note         string  `json:"note,omitempty"`
+	// DiskWriteMB is what the process sent to storage during the window
+	// (/proc/PID/io write_bytes): commits' pages, and their write
+	// amplification.
+	DiskWriteMB       float64 `json:"disk_write_mb"`
+	DiskWriteKBPerAck float64 `json:"disk_write_kb_per_ack"`
+	IdleRSSMB         float64 `json:"idle_rss_mb,omitempty"` // VmRSS before the load
+	IdleAnonMB        float64 `json:"idle_anon_mb,omitempty"`
+	Note              string  `json:"note,omitempty"`
 }
 
 // backlogReport compares the load on a deep queue with the empty queue.
@@ -219,8 +226,12 @@ func (r *benchReport) writeText(w io.Writer) {
 	if r.Model == "open" {
 		model = fmt.Sprintf("open model at %s events/s", num(r.Rate))
 	}
-	fmt.Fprintf(w, "hookflow bench %s: %s daemon, %s, %d senders, %s (+%s warm-up), %d-byte events, GOMAXPROCS %d on %d CPUs\n",
-		r.Version, r.Mode, model, r.Senders, secs(r.DurationS), secs(r.WarmupS), r.BodyBytes, r.GOMAXPROCS, r.CPUs)
+	ids := "scattered"
+	if r.SequentialIDs {
+		ids = "sequential"
+	}
+	fmt.Fprintf(w, "hookflow bench %s: %s daemon, %s, %d senders, %s (+%s warm-up), %d-byte events with %s ids, GOMAXPROCS %d on %d CPUs\n",
+		r.Version, r.Mode, model, r.Senders, secs(r.DurationS), secs(r.WarmupS), r.BodyBytes, ids, r.GOMAXPROCS, r.CPUs)
 	if r.Mode == "in-process" {
 		steps := "one set step"
 		if r.Webhook {
@@ -271,8 +282,8 @@ func (r *benchReport) writeText(w io.Writer) {
 	fmt.Fprintln(w)
 	for _, p := range r.phases() {
 		if pr := p.Process; pr != nil {
-			fmt.Fprintf(w, "%s process (%s): CPU %.2f cores, %.0f µs per ack; peak RSS %.1f MB, RssAnon %.1f MB (max %.1f), RssFile %.1f MB",
-				p.Name, pr.Scope, pr.CPUCores, pr.CPUPerAckUS, pr.PeakRSSMB, pr.RSSAnonMB, pr.RSSAnonMaxMB, pr.RSSFileMB)
+			fmt.Fprintf(w, "%s process (%s): CPU %.2f cores, %.0f µs per ack; disk writes %.1f MB, %.1f KB per ack; peak RSS %.1f MB, RssAnon %.1f MB (max %.1f), RssFile %.1f MB",
+				p.Name, pr.Scope, pr.CPUCores, pr.CPUPerAckUS, pr.DiskWriteMB, pr.DiskWriteKBPerAck, pr.PeakRSSMB, pr.RSSAnonMB, pr.RSSAnonMaxMB, pr.RSSFileMB)
 			if pr.IdleRSSMB > 0 {
 				fmt.Fprintf(w, "; idle RSS %.1f MB (anon %.1f)", pr.IdleRSSMB, pr.IdleAnonMB)
 			}

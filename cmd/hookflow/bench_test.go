@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hookflow/hookflow/triggers/signature"
 )
 
 // execBench runs `hookflow bench` in-process with args.
@@ -223,5 +226,87 @@ func TestBenchBadFlags(t *testing.T) {
 				t.Fatalf("error shows the secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestEventSource(t *testing.T) {
+	t.Parallel()
+	scheme, err := signature.New("hmac", signature.Options{Header: benchHMACHeader, Prefix: benchHMACPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		sequential bool
+		bodyBytes  int
+	}{{"scattered", false, 256}, {"sequential", true, 1000}, {"no padding", false, 0}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			es, err := newEventSource(scheme, "s3cret", "http://x/hooks/bench", tt.bodyBytes, tt.sequential)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			sorted := true
+			prev := ""
+			for seq := uint64(0); seq < 5000; seq++ {
+				id := es.id(seq)
+				if seen[id] {
+					t.Fatalf("id %s repeats", id)
+				}
+				seen[id] = true
+				sorted = sorted && id > prev
+				prev = id
+			}
+			if sorted != tt.sequential {
+				t.Errorf("ids sorted in sending order: %v, want %v", sorted, tt.sequential)
+			}
+			ev, err := es.make(7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				ID   string `json:"id"`
+				Type string `json:"type"`
+				N    uint64 `json:"n"`
+			}
+			if err := json.Unmarshal(ev.Body, &body); err != nil || body.ID != es.id(7) || body.Type != benchEventType || body.N != 7 {
+				t.Fatalf("body %s: %+v %v", ev.Body, body, err)
+			}
+			if tt.bodyBytes > 0 && len(ev.Body) != tt.bodyBytes {
+				t.Errorf("body of %d bytes, want %d", len(ev.Body), tt.bodyBytes)
+			}
+			req := signature.Request{Header: func(k string) string { return ev.Header[k] }, Body: ev.Body}
+			if err := scheme.Verify(req, []string{"s3cret"}, time.Now()); err != nil {
+				t.Fatalf("the event does not verify: %v", err)
+			}
+		})
+	}
+}
+
+func TestAckLog(t *testing.T) {
+	t.Parallel()
+	var a ackLog
+	for _, ans := range []struct {
+		status int
+		body   string
+	}{
+		{202, `{"run_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","status":"queued"}`},
+		{200, `{"run_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","status":"duplicate"}`},
+		{202, `{"status":"queued","run_id":"run-42"}`},
+		{200, `{"status":"filtered"}`},
+		{401, `{"error":"signature verification failed"}`},
+		{503, `{"run_id":"x"}`},
+	} {
+		a.add(ans.status, []byte(ans.body))
+	}
+	if a.len() != 3 || a.noRun != 1 {
+		t.Fatalf("%d ids, %d without a run", a.len(), a.noRun)
+	}
+	want := []string{"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "run-42"}
+	for i, w := range want {
+		if got := a.id(i); got != w {
+			t.Errorf("id %d = %q, want %q", i, got, w)
+		}
 	}
 }

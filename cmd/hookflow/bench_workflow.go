@@ -71,35 +71,54 @@ steps:
 // runs against one daemon never collide), signed with the configured
 // scheme.
 type eventSource struct {
-	tag     string
-	scheme  signature.Scheme
-	secret  string
-	url     string
-	padding string
+	tag        string
+	sequential bool // ids in sending order (appends to the dedupe index)
+	scheme     signature.Scheme
+	secret     string
+	url        string
+	size       int    // body size to pad up to
+	padding    string // size bytes of filler
 }
 
-func newEventSource(scheme signature.Scheme, secret, url string, bodyBytes int) (*eventSource, error) {
+func newEventSource(scheme signature.Scheme, secret, url string, bodyBytes int, sequential bool) (*eventSource, error) {
 	tag := make([]byte, 6)
 	if _, err := rand.Read(tag); err != nil {
 		return nil, fmt.Errorf("event tag: %w", err)
 	}
-	es := &eventSource{tag: hex.EncodeToString(tag), scheme: scheme, secret: secret, url: url}
-	if n := bodyBytes - len(es.body(1<<40)); n > 0 {
-		es.padding = strings.Repeat("x", n)
-	}
+	es := &eventSource{tag: hex.EncodeToString(tag), scheme: scheme, secret: secret, url: url, sequential: sequential,
+		size: bodyBytes, padding: strings.Repeat("x", bodyBytes)}
 	if _, err := es.make(0); err != nil {
 		return nil, err
 	}
 	return es, nil
 }
 
-// id is event seq's id.
+// id is event seq's id. Like the delivery ids of real senders (random
+// UUIDs, opaque tokens) the ids do not sort in sending order, so the
+// dedupe index sees inserts spread over its keys, not appends (they are
+// still unique: splitmix64 is a bijection). Sequential ids, zero-padded,
+// sort in sending order instead.
 func (es *eventSource) id(seq uint64) string {
-	return "evt_" + es.tag + "_" + strconv.FormatUint(seq, 10)
+	if es.sequential {
+		return fmt.Sprintf("evt_%s_%020d", es.tag, seq)
+	}
+	return "evt_" + es.tag + "_" + strconv.FormatUint(splitmix64(seq), 36)
 }
 
+// splitmix64 is the finalizer of the SplitMix64 generator: a bijection on
+// uint64 that scatters consecutive inputs.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// body is event seq's JSON body, padded to es.size bytes when it is
+// shorter.
 func (es *eventSource) body(seq uint64) []byte {
-	b := make([]byte, 0, 96+len(es.padding)+32)
+	const tail = `"}}`
+	b := make([]byte, 0, max(es.size, 160))
 	b = append(b, `{"id":"`...)
 	b = append(b, es.id(seq)...)
 	b = append(b, `","type":"`+benchEventType+`","n":`...)
@@ -107,9 +126,10 @@ func (es *eventSource) body(seq uint64) []byte {
 	b = append(b, `,"data":{"customer":"cus_`...)
 	b = strconv.AppendUint(b, seq%9973, 10)
 	b = append(b, `","amount":2000,"currency":"usd","note":"`...)
-	b = append(b, es.padding...)
-	b = append(b, `"}}`...)
-	return b
+	if pad := es.size - len(b) - len(tail); pad > 0 {
+		b = append(b, es.padding[:pad]...)
+	}
+	return append(b, tail...)
 }
 
 // make builds and signs event seq, like a real sender would.

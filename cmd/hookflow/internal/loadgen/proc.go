@@ -130,3 +130,38 @@ func procName(pid int) string {
 	}
 	return strconv.Itoa(pid)
 }
+
+// IO is what a process wrote to storage so far, from /proc/PID/io.
+type IO struct {
+	// WriteBytes is what the process caused to be sent to the storage
+	// layer (page cache write-back of its writes, e.g. a bbolt commit).
+	WriteBytes uint64
+}
+
+// Sub returns the IO done between o and i.
+func (i IO) Sub(o IO) IO { return IO{WriteBytes: i.WriteBytes - o.WriteBytes} }
+
+// ReadIO returns the storage IO of process pid; 0 is this process.
+func ReadIO(pid int) (IO, error) {
+	b, err := os.ReadFile(procPath(pid, "io"))
+	if err != nil {
+		return IO{}, fmt.Errorf("read io of process %s: %w", procName(pid), err)
+	}
+	return parseIO(b)
+}
+
+func parseIO(b []byte) (IO, error) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		name, rest, ok := strings.Cut(sc.Text(), ":")
+		if !ok || name != "write_bytes" {
+			continue
+		}
+		v, err := strconv.ParseUint(strings.TrimSpace(rest), 10, 64)
+		if err != nil {
+			return IO{}, fmt.Errorf("parse /proc io: write_bytes: %w", err)
+		}
+		return IO{WriteBytes: v}, nil
+	}
+	return IO{}, errors.New("parse /proc io: no write_bytes")
+}

@@ -117,3 +117,26 @@ func TestReadThisProcess(t *testing.T) {
 		t.Fatal("reading a process that does not exist must fail")
 	}
 }
+
+func TestParseIO(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("testdata", "io"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseIO(b)
+	if err != nil || got.WriteBytes != 8192000 {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	for _, bad := range []struct{ in, wantErr string }{
+		{"rchar: 1\n", "no write_bytes"},
+		{"write_bytes: -1\n", "write_bytes: strconv"},
+	} {
+		if _, err := parseIO([]byte(bad.in)); err == nil || !strings.Contains(err.Error(), bad.wantErr) {
+			t.Errorf("parseIO(%q) = %v, want error containing %q", bad.in, err, bad.wantErr)
+		}
+	}
+	if _, err := ReadIO(0); err != nil {
+		t.Fatal(err)
+	}
+}
