@@ -22,6 +22,7 @@ func newRootCmd() *cobra.Command {
 		newSendCmd(),
 		newRunsCmd(),
 		newPluginsCmd(),
+		newStoreCmd(),
 		newBenchCmd(),
 		newVersionCmd(),
 	)
