@@ -67,7 +67,7 @@ type receiver struct {
 	release chan struct{}
 }
 
-func newReceiver(t *testing.T, delay time.Duration) *receiver {
+func newReceiver(t testing.TB, delay time.Duration) *receiver {
 	rc := &receiver{delay: delay, runs: map[string][]string{}, gated: map[string]bool{}, held: map[string]string{},
 		release: make(chan struct{})}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
@@ -148,7 +148,7 @@ type clusterSetup struct {
 	client *http.Client
 }
 
-func newClusterSetup(t *testing.T, delay time.Duration) *clusterSetup {
+func newClusterSetup(t testing.TB, delay time.Duration) *clusterSetup {
 	t.Helper()
 	cs := &clusterSetup{wfDir: t.TempDir(), recv: newReceiver(t, delay)}
 	if err := os.WriteFile(filepath.Join(cs.wfDir, "cluster.yaml"), []byte(clusterWorkflow), 0o644); err != nil {
@@ -197,16 +197,21 @@ type node struct {
 	owner string // lease owner: host:pid
 }
 
-// launchNode starts `hookflow serve` against the PostgreSQL store with its
-// own NODE_NAME, without waiting for it to listen.
-func (cs *clusterSetup) launchNode(t *testing.T, name, url, schema string, extra ...string) *node {
+// pgStore is the serve flags for the PostgreSQL store at url, schema.
+func pgStore(url, schema string) []string {
+	return []string{"--store", url, "--store-schema", schema}
+}
+
+// launchNode starts `hookflow serve` on the given store flags with its own
+// NODE_NAME, without waiting for it to listen.
+func (cs *clusterSetup) launchNode(t testing.TB, name string, store []string, extra ...string) *node {
 	t.Helper()
-	addr := freeAddr(t)
-	args := append([]string{"serve", "--addr", addr, "--admin-addr", freeAddr(t), "--log-format", "json",
-		"--workflows", cs.wfDir, "--data", t.TempDir(), "--store", url, "--store-schema", schema,
-		"--allow-private-targets"}, extra...)
+	addr := localAddr(t)
+	args := []string{"serve", "--addr", addr, "--admin-addr", localAddr(t), "--log-format", "json",
+		"--workflows", cs.wfDir, "--data", t.TempDir(), "--allow-private-targets"}
+	args = append(append(args, store...), extra...)
 	p := &process{addr: addr, logs: &syncBuffer{}}
-	p.cmd = exec.Command(hookflowBinary(t), args...)
+	p.cmd = exec.Command(buildHookflow(t), args...)
 	p.cmd.Env = append(os.Environ(), "HOOKFLOW_CONFIG=", "NODE_NAME="+name)
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs
@@ -218,8 +223,40 @@ func (cs *clusterSetup) launchNode(t *testing.T, name, url, schema string, extra
 	return &node{process: p, name: name, owner: fmt.Sprintf("%s:%d", host, p.cmd.Process.Pid)}
 }
 
+// buildHookflow is hookflowBinary for benchmarks too: the same one build
+// per test binary.
+func buildHookflow(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "hookflow-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "hookflow")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// localAddr is freeAddr for benchmarks too.
+func localAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 // waitListening waits until every node accepts connections.
-func waitListening(t *testing.T, nodes ...*node) {
+func waitListening(t testing.TB, nodes ...*node) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, n := range nodes {
@@ -238,11 +275,11 @@ func waitListening(t *testing.T, nodes ...*node) {
 }
 
 // startCluster starts n nodes on one schema and waits until they listen.
-func (cs *clusterSetup) startCluster(t *testing.T, n int, url, schema string, extra ...string) []*node {
+func (cs *clusterSetup) startCluster(t testing.TB, n int, store []string, extra ...string) []*node {
 	t.Helper()
 	var nodes []*node
 	for i := range n {
-		nodes = append(nodes, cs.launchNode(t, fmt.Sprintf("node-%d", i+1), url, schema, extra...))
+		nodes = append(nodes, cs.launchNode(t, fmt.Sprintf("node-%d", i+1), store, extra...))
 	}
 	waitListening(t, nodes...)
 	return nodes
@@ -253,7 +290,7 @@ func (cs *clusterSetup) startCluster(t *testing.T, n int, url, schema string, ex
 // away) is sent again to the next live node, as a load balancer would;
 // ack codes other than 202 and 200 fail the test. It returns event id →
 // acknowledged run id.
-func (cs *clusterSetup) sendAll(t *testing.T, ids []string, conc int, live func() []*node, acked func(n int)) map[string]string {
+func (cs *clusterSetup) sendAll(t testing.TB, ids []string, conc int, live func() []*node, acked func(n int)) map[string]string {
 	t.Helper()
 	ctx := t.Context()
 	var mu sync.Mutex
@@ -294,7 +331,6 @@ func (cs *clusterSetup) sendAll(t *testing.T, ids []string, conc int, live func(
 			}
 		}()
 	}
-feed:
 	for i := range ids {
 		select {
 		case work <- i:
@@ -302,7 +338,6 @@ feed:
 			close(work)
 			wg.Wait()
 			t.Fatal(err)
-			break feed
 		}
 	}
 	close(work)
@@ -421,7 +456,7 @@ func TestClusterThreeNodes(t *testing.T) {
 	url := pgtest.URL(t)
 	schema := pgtest.Schema(t, url)
 	cs := newClusterSetup(t, 0)
-	nodes := cs.startCluster(t, 3, url, schema, "--workers", "8")
+	nodes := cs.startCluster(t, 3, pgStore(url, schema), "--workers", "8")
 	store := openClusterStore(t, url, schema)
 
 	acked := cs.sendAll(t, eventIDs("evt", 3000), 24, func() []*node { return nodes }, nil)
@@ -459,7 +494,7 @@ func TestClusterKillNode(t *testing.T) {
 	schema := pgtest.Schema(t, url)
 	cs := newClusterSetup(t, 2*time.Millisecond)
 	const workers = 4
-	nodes := cs.startCluster(t, 3, url, schema, "--workers", fmt.Sprint(workers), "--lease", "2s")
+	nodes := cs.startCluster(t, 3, pgStore(url, schema), "--workers", fmt.Sprint(workers), "--lease", "2s")
 	store := openClusterStore(t, url, schema)
 	victim := nodes[2]
 
@@ -553,7 +588,7 @@ func TestClusterDatabaseRestart(t *testing.T) {
 	t.Parallel()
 	url, stopDB, startDB := pgtest.StartServer(t)
 	cs := newClusterSetup(t, 0)
-	nodes := cs.startCluster(t, 1, url, "hookflow", "--workers", "4", "--lease", "2s")
+	nodes := cs.startCluster(t, 1, pgStore(url, "hookflow"), "--workers", "4", "--lease", "2s")
 	n := nodes[0]
 	ctx := t.Context()
 
@@ -622,8 +657,8 @@ func TestClusterMigrationRace(t *testing.T) {
 	schema := pgtest.Schema(t, url)
 	cs := newClusterSetup(t, 0)
 	nodes := []*node{
-		cs.launchNode(t, "node-1", url, schema),
-		cs.launchNode(t, "node-2", url, schema),
+		cs.launchNode(t, "node-1", pgStore(url, schema)),
+		cs.launchNode(t, "node-2", pgStore(url, schema)),
 	}
 	waitListening(t, nodes...)
 	for _, n := range nodes {
@@ -657,5 +692,65 @@ func TestClusterMigrationRace(t *testing.T) {
 	}
 	if applied != len(files) {
 		t.Errorf("the nodes logged %d applied migrations, want %d", applied, len(files))
+	}
+}
+
+// BenchmarkCluster compares, under one load (64 concurrent senders, the
+// cluster workflow: a set step and an http step to a local receiver), the
+// durable ingest rate (acks/s) and the end-to-end rate (runs/s: events sent
+// until every run delivered) of one node on bbolt, one node on PostgreSQL
+// and two nodes on one PostgreSQL schema, events sent round-robin:
+//
+//	go test -run '^$' -bench Cluster -benchtime 5000x ./cmd/hookflow
+//
+// Both stores write to the same disk when the test database is local.
+func BenchmarkCluster(b *testing.B) {
+	url := pgtest.URL(b)
+	cases := []struct {
+		name     string
+		nodes    int
+		postgres bool
+	}{
+		{"bolt/nodes=1", 1, false},
+		{"postgres/nodes=1", 1, true},
+		{"postgres/nodes=2", 2, true},
+	}
+	round := 0
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			cs := newClusterSetup(b, 0)
+			store := []string{"--store", "bolt"}
+			if bc.postgres {
+				store = pgStore(url, pgtest.Schema(b, url))
+			}
+			nodes := cs.startCluster(b, bc.nodes, store, "--workers", "16", "--log-level", "warn")
+			all := func() []*node { return nodes }
+			round++
+			b.ResetTimer()
+			start := time.Now()
+			acked := cs.sendAll(b, eventIDs(fmt.Sprintf("bench-%d", round), b.N), 64, all, nil)
+			ackTook := time.Since(start)
+			deadline := time.Now().Add(5*time.Minute + time.Duration(b.N)*time.Millisecond)
+			for {
+				got := cs.recv.deliveries()
+				missing := 0
+				for _, id := range acked {
+					if len(got[id]) == 0 {
+						missing++
+					}
+				}
+				if missing == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					b.Fatalf("%d of %d runs not delivered:\n%s", missing, len(acked), nodeLogs(nodes...)())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			took := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/ackTook.Seconds(), "acks/s")
+			b.ReportMetric(float64(b.N)/took.Seconds(), "runs/s")
+		})
 	}
 }
