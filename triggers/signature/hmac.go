@@ -2,30 +2,28 @@ package signature
 
 import (
 	"cmp"
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
-	"encoding/base64"
 	"fmt"
 	"hash"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// hmacScheme is the generic scheme: one configured header carrying
-// prefix + encode(HMAC-<algorithm>(secret, body)). The header may carry
-// several such values separated by commas or spaces (any one matching
-// passes). No timestamp, no delivery id.
+// hmacScheme signs the body alone: one header carrying
+// prefix + encode(HMAC(secret, body)), the secret being the key as-is, and
+// no timestamp. github and shopify are fixed instances of it; scheme hmac is
+// the one configured by Options, whose header may carry several values
+// separated by commas or spaces (any one matching passes) and which has no
+// delivery id.
 type hmacScheme struct {
-	header    string // canonical MIME form
-	algorithm string
-	newHash   func() hash.Hash
-	size      int
-	base64    bool
-	prefix    string
+	macHeader
+	newHash func() hash.Hash
+	// idHeader carries the delivery id: read by DeliveryID, set by Sign
+	// from Message.ID when not empty. "" for none.
+	idHeader string
 }
 
 func newHMACScheme(opts Options) (Scheme, error) {
@@ -35,7 +33,12 @@ func newHMACScheme(opts Options) (Scheme, error) {
 	if !isToken(opts.Header) {
 		return nil, fmt.Errorf("signature: hmac: option header %q is not a valid header name", opts.Header)
 	}
-	s := hmacScheme{header: textproto.CanonicalMIMEHeaderKey(opts.Header), prefix: opts.Prefix}
+	s := hmacScheme{macHeader: macHeader{
+		scheme: "hmac",
+		header: textproto.CanonicalMIMEHeaderKey(opts.Header),
+		prefix: opts.Prefix,
+		list:   true,
+	}}
 	s.algorithm = strings.ToLower(cmp.Or(opts.Algorithm, "sha256"))
 	switch s.algorithm {
 	case "sha1":
@@ -82,93 +85,51 @@ func isToken(s string) bool {
 	return true
 }
 
-func (hmacScheme) Name() string { return "hmac" }
+func (s hmacScheme) Name() string { return s.scheme }
 
 func (s hmacScheme) Verify(req Request, secrets []string, _ time.Time) error {
-	if err := requireSecrets("hmac", secrets); err != nil {
+	if err := requireSecrets(s.scheme, secrets); err != nil {
 		return err
 	}
 	v := req.header(s.header)
 	if v == "" {
-		return missing("hmac", s.header)
+		return missing(s.scheme, s.header)
 	}
 	sigs := newCandidates(s.size)
 	if err := s.parseHeader(v, &sigs); err != nil {
 		return err
 	}
-	_, mac, key := scratch(0, s.size, secrets)
-	for _, secret := range secrets {
-		m := hmac.New(s.newHash, append(key[:0], secret...))
-		m.Write(req.Body)
-		if sigs.match(m.Sum(mac)) {
-			return nil
-		}
-	}
-	return mismatch("hmac", s.header, len(secrets))
+	return s.mac().verify(&sigs, secrets, req.Body)
 }
 
-// parseHeader reads a comma- or space-separated list of prefixed, encoded
-// MACs. The prefix is matched without regard to case.
-func (s hmacScheme) parseHeader(v string, sigs *candidates) error {
-	for rest := v; rest != ""; {
-		var entry string
-		if i := strings.IndexAny(rest, ", \t"); i >= 0 {
-			entry, rest = rest[:i], rest[i+1:]
-		} else {
-			entry, rest = rest, ""
-		}
-		if entry == "" {
-			continue
-		}
-		if len(entry) < len(s.prefix) || !strings.EqualFold(entry[:len(s.prefix)], s.prefix) {
-			return malformed("hmac", "a value of "+s.header+" lacks the configured prefix")
-		}
-		entry = entry[len(s.prefix):]
-		if sigs.n == maxSignaturesPerHeader {
-			return malformed("hmac", s.header+" carries more than "+strconv.Itoa(maxSignaturesPerHeader)+" signatures")
-		}
-		ok := false
-		if s.base64 {
-			ok = sigs.addBase64(entry)
-		} else {
-			ok = sigs.addHex(entry)
-		}
-		if !ok {
-			return malformed("hmac", "a value of "+s.header+" is not a "+s.encodingName()+" HMAC-"+strings.ToUpper(s.algorithm))
-		}
-	}
-	if sigs.n == 0 {
-		return malformed("hmac", s.header+" has no signature")
-	}
-	return nil
-}
-
-func (s hmacScheme) encodingName() string {
-	if s.base64 {
-		return "base64"
-	}
-	return "hex"
+func (s hmacScheme) mac() macSpec {
+	return macSpec{scheme: s.scheme, header: s.header, newHash: s.newHash}
 }
 
 func (s hmacScheme) Sign(msg Message, secret string) (map[string]string, error) {
-	if err := requireSigningSecret("hmac", secret); err != nil {
+	if err := requireSigningSecret(s.scheme, secret); err != nil {
 		return nil, err
 	}
-	m := hmac.New(s.newHash, []byte(secret))
-	m.Write(msg.Body)
-	mac := m.Sum(nil)
-	var v string
-	if s.base64 {
-		v = s.prefix + base64.StdEncoding.EncodeToString(mac)
-	} else {
-		v = string(appendHex(append([]byte(nil), s.prefix...), mac))
+	if s.idHeader != "" {
+		if err := checkHeaderValue(s.scheme, "id", msg.ID); err != nil {
+			return nil, err
+		}
 	}
-	return map[string]string{s.header: v}, nil
+	h := map[string]string{s.header: s.value(s.mac().sum([]byte(secret), msg.Body))}
+	if s.idHeader != "" && msg.ID != "" {
+		h[s.idHeader] = msg.ID
+	}
+	return h, nil
 }
 
-func (hmacScheme) DeliveryID(Request) string { return "" }
+func (s hmacScheme) DeliveryID(req Request) string {
+	if s.idHeader == "" {
+		return ""
+	}
+	return req.header(s.idHeader)
+}
 
-func (hmacScheme) checkSecrets(secrets []string) error { return requireSecrets("hmac", secrets) }
+func (s hmacScheme) checkSecrets(secrets []string) error { return requireSecrets(s.scheme, secrets) }
 
 var _ Scheme = hmacScheme{}
 var _ secretChecker = hmacScheme{}

@@ -138,13 +138,13 @@ func New(name string, opts Options) (Scheme, error) {
 	case "stripe":
 		return stripeScheme{tolerance: tolerance}, nil
 	case "github":
-		return githubScheme{}, nil
+		return githubScheme, nil
 	case "standard":
 		return standardScheme{tolerance: tolerance}, nil
 	case "slack":
 		return slackScheme{tolerance: tolerance}, nil
 	case "shopify":
-		return shopifyScheme{}, nil
+		return shopifyScheme, nil
 	case "twilio":
 		return twilioScheme{}, nil
 	default: // "none"
@@ -235,6 +235,22 @@ func parseUnix(s string) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
+}
+
+// timedHeaders reads the timestamp and signature headers of slack and
+// standard, both required, and parses the timestamp.
+func timedHeaders(req Request, scheme, tsHeader, sigHeader string) (tsText, sig string, ts int64, err error) {
+	if tsText = req.header(tsHeader); tsText == "" {
+		return "", "", 0, missing(scheme, tsHeader)
+	}
+	if sig = req.header(sigHeader); sig == "" {
+		return "", "", 0, missing(scheme, sigHeader)
+	}
+	ts, ok := parseUnix(tsText)
+	if !ok {
+		return "", "", 0, malformed(scheme, tsHeader+" is not a unix time")
+	}
+	return tsText, sig, ts, nil
 }
 
 // checkWindow enforces the replay window on a signed unix timestamp.

@@ -1,10 +1,8 @@
 package signature
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -15,55 +13,30 @@ type slackScheme struct {
 	tolerance time.Duration
 }
 
+var (
+	slackMAC       = macSpec{scheme: "slack", header: HeaderSlackSignature, newHash: sha256.New}
+	slackSignature = macHeader{scheme: "slack", header: HeaderSlackSignature, algorithm: "sha256", size: sha256.Size, prefix: "v0="}
+)
+
 func (slackScheme) Name() string { return "slack" }
 
 func (s slackScheme) Verify(req Request, secrets []string, now time.Time) error {
 	if err := requireSecrets("slack", secrets); err != nil {
 		return err
 	}
-	tsText := req.header(HeaderSlackTimestamp)
-	if tsText == "" {
-		return missing("slack", HeaderSlackTimestamp)
-	}
-	v := req.header(HeaderSlackSignature)
-	if v == "" {
-		return missing("slack", HeaderSlackSignature)
-	}
-	ts, ok := parseUnix(tsText)
-	if !ok {
-		return malformed("slack", HeaderSlackTimestamp+" is not a unix time")
+	tsText, v, ts, err := timedHeaders(req, "slack", HeaderSlackTimestamp, HeaderSlackSignature)
+	if err != nil {
+		return err
 	}
 	sigs := newCandidates(sha256.Size)
 	if err := parseSlackHeader(v, &sigs); err != nil {
 		return err
 	}
-	if err := checkWindow("slack", ts, now, s.tolerance); err != nil {
-		return err
-	}
-	prefix, mac, key := scratch(len("v0::")+len(tsText), sha256.Size, secrets)
-	prefix = append(append(append(prefix, "v0:"...), tsText...), ':')
-	for _, secret := range secrets {
-		m := hmac.New(sha256.New, append(key[:0], secret...))
-		m.Write(prefix)
-		m.Write(req.Body)
-		if sigs.match(m.Sum(mac)) {
-			return nil
-		}
-	}
-	return mismatch("slack", HeaderSlackSignature, len(secrets))
+	return slackMAC.verifyAt(ts, now, s.tolerance, &sigs, secrets, req.Body, "v0:", tsText, ":")
 }
 
 // parseSlackHeader reads "v0=<64 hex digits>".
-func parseSlackHeader(v string, sigs *candidates) error {
-	hexMAC, ok := strings.CutPrefix(v, "v0=")
-	if !ok {
-		return malformed("slack", HeaderSlackSignature+" does not start with v0=")
-	}
-	if !sigs.addHex(hexMAC) {
-		return malformed("slack", "signature in "+HeaderSlackSignature+" is not 64 hex digits")
-	}
-	return nil
-}
+func parseSlackHeader(v string, sigs *candidates) error { return slackSignature.parseHeader(v, sigs) }
 
 func (slackScheme) Sign(msg Message, secret string) (map[string]string, error) {
 	if err := requireSigningSecret("slack", secret); err != nil {
@@ -73,13 +46,9 @@ func (slackScheme) Sign(msg Message, secret string) (map[string]string, error) {
 		return nil, err
 	}
 	ts := strconv.FormatInt(msg.Timestamp.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte("v0:" + ts + ":"))
-	m.Write(msg.Body)
-	v := appendHex(append(make([]byte, 0, len("v0=")+2*sha256.Size), "v0="...), m.Sum(nil))
 	return map[string]string{
 		HeaderSlackTimestamp: ts,
-		HeaderSlackSignature: string(v),
+		HeaderSlackSignature: slackSignature.value(slackMAC.sum([]byte(secret), msg.Body, "v0:", ts, ":")),
 	}, nil
 }
 

@@ -1,7 +1,6 @@
 package signature
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -22,6 +21,8 @@ type standardScheme struct {
 // standardSecretPrefix marks a Standard Webhooks secret; the rest is base64.
 const standardSecretPrefix = "whsec_"
 
+var standardMAC = macSpec{scheme: "standard", header: HeaderStandardSignature, newHash: sha256.New, whsecKey: true}
+
 func (standardScheme) Name() string { return "standard" }
 
 func (s standardScheme) Verify(req Request, secrets []string, now time.Time) error {
@@ -32,45 +33,15 @@ func (s standardScheme) Verify(req Request, secrets []string, now time.Time) err
 	if id == "" {
 		return missing("standard", HeaderStandardID)
 	}
-	tsText := req.header(HeaderStandardTimestamp)
-	if tsText == "" {
-		return missing("standard", HeaderStandardTimestamp)
-	}
-	v := req.header(HeaderStandardSignature)
-	if v == "" {
-		return missing("standard", HeaderStandardSignature)
-	}
-	ts, ok := parseUnix(tsText)
-	if !ok {
-		return malformed("standard", HeaderStandardTimestamp+" is not a unix time")
+	tsText, v, ts, err := timedHeaders(req, "standard", HeaderStandardTimestamp, HeaderStandardSignature)
+	if err != nil {
+		return err
 	}
 	sigs := newCandidates(sha256.Size)
 	if err := parseStandardHeader(v, &sigs); err != nil {
 		return err
 	}
-	if err := checkWindow("standard", ts, now, s.tolerance); err != nil {
-		return err
-	}
-	// A decoded key is shorter than its secret, so it fits the key room.
-	prefix, mac, keyBuf := scratch(len(id)+len(tsText)+2, sha256.Size, secrets)
-	prefix = append(append(append(append(prefix, id...), '.'), tsText...), '.')
-	// Every secret must be usable, whichever one matches: a broken secret is
-	// reported on every request, not only when the others fail.
-	for i, secret := range secrets {
-		if _, err := standardKey(keyBuf, secret); err != nil {
-			return fmt.Errorf("standard: %w: secret %d of %d %s", ErrSecret, i+1, len(secrets), err.Error())
-		}
-	}
-	for _, secret := range secrets {
-		key, _ := standardKey(keyBuf, secret)
-		m := hmac.New(sha256.New, key)
-		m.Write(prefix)
-		m.Write(req.Body)
-		if sigs.match(m.Sum(mac)) {
-			return nil
-		}
-	}
-	return mismatch("standard", HeaderStandardSignature, len(secrets))
+	return standardMAC.verifyAt(ts, now, s.tolerance, &sigs, secrets, req.Body, id, ".", tsText, ".")
 }
 
 // parseStandardHeader reads the space-separated "version,signature" list.
@@ -141,13 +112,11 @@ func (standardScheme) Sign(msg Message, secret string) (map[string]string, error
 		return nil, fmt.Errorf("standard: %w: signing secret %s", ErrSecret, err.Error())
 	}
 	ts := strconv.FormatInt(msg.Timestamp.Unix(), 10)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msg.ID + "." + ts + "."))
-	m.Write(msg.Body)
+	mac := standardMAC.sum(key, msg.Body, msg.ID, ".", ts, ".")
 	return map[string]string{
 		HeaderStandardID:        msg.ID,
 		HeaderStandardTimestamp: ts,
-		HeaderStandardSignature: "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil)),
+		HeaderStandardSignature: "v1," + base64.StdEncoding.EncodeToString(mac),
 	}, nil
 }
 
@@ -158,12 +127,7 @@ func (standardScheme) checkSecrets(secrets []string) error {
 		return err
 	}
 	var keyBuf [64]byte
-	for i, secret := range secrets {
-		if _, err := standardKey(keyBuf[:0], secret); err != nil {
-			return fmt.Errorf("standard: %w: secret %d of %d %s", ErrSecret, i+1, len(secrets), err.Error())
-		}
-	}
-	return nil
+	return standardMAC.checkKeys(keyBuf[:0], secrets)
 }
 
 var _ Scheme = standardScheme{}

@@ -1,7 +1,6 @@
 package signature
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"strconv"
 	"strings"
@@ -13,6 +12,8 @@ import (
 type stripeScheme struct {
 	tolerance time.Duration
 }
+
+var stripeMAC = macSpec{scheme: "stripe", header: HeaderStripeSignature, newHash: sha256.New}
 
 func (stripeScheme) Name() string { return "stripe" }
 
@@ -30,20 +31,7 @@ func (s stripeScheme) Verify(req Request, secrets []string, now time.Time) error
 		return err
 	}
 	ts, _ := parseUnix(tsText) // checked by the parser
-	if err := checkWindow("stripe", ts, now, s.tolerance); err != nil {
-		return err
-	}
-	prefix, mac, key := scratch(len(tsText)+1, sha256.Size, secrets)
-	prefix = append(append(prefix, tsText...), '.')
-	for _, secret := range secrets {
-		m := hmac.New(sha256.New, append(key[:0], secret...))
-		m.Write(prefix)
-		m.Write(req.Body)
-		if sigs.match(m.Sum(mac)) {
-			return nil
-		}
-	}
-	return mismatch("stripe", HeaderStripeSignature, len(secrets))
+	return stripeMAC.verifyAt(ts, now, s.tolerance, &sigs, secrets, req.Body, tsText, ".")
 }
 
 // parseStripeHeader reads "t=<digits>" and every "v1=<hex>" entry of a
@@ -98,15 +86,11 @@ func (stripeScheme) Sign(msg Message, secret string) (map[string]string, error) 
 	if err := requireTimestamp("stripe", msg.Timestamp); err != nil {
 		return nil, err
 	}
-	ts := strconv.AppendInt(nil, msg.Timestamp.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(ts)
-	m.Write([]byte{'.'})
-	m.Write(msg.Body)
-	v := make([]byte, 0, len("t=,v1=")+len(ts)+2*sha256.Size)
+	ts := strconv.FormatInt(msg.Timestamp.Unix(), 10)
+	mac := stripeMAC.sum([]byte(secret), msg.Body, ts, ".")
+	v := make([]byte, 0, len("t=,v1=")+len(ts)+2*len(mac))
 	v = append(append(append(v, "t="...), ts...), ",v1="...)
-	v = appendHex(v, m.Sum(nil))
-	return map[string]string{HeaderStripeSignature: string(v)}, nil
+	return map[string]string{HeaderStripeSignature: string(appendHex(v, mac))}, nil
 }
 
 // DeliveryID is the event id: the top-level "id" of the JSON body.

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -27,6 +26,9 @@ type twilioScheme struct{}
 
 const twilioBodyHashParam = "bodySHA256"
 
+// twilioSignature is one padded standard-base64 HMAC-SHA1.
+var twilioSignature = macHeader{scheme: "twilio", header: HeaderTwilioSignature, algorithm: "sha1", size: sha1.Size, base64: true}
+
 func (twilioScheme) Name() string { return "twilio" }
 
 func (twilioScheme) Verify(req Request, secrets []string, _ time.Time) error {
@@ -38,7 +40,7 @@ func (twilioScheme) Verify(req Request, secrets []string, _ time.Time) error {
 		return missing("twilio", HeaderTwilioSignature)
 	}
 	sigs := newCandidates(sha1.Size)
-	if err := parseTwilioHeader(v, &sigs); err != nil {
+	if err := twilioSignature.parseHeader(v, &sigs); err != nil {
 		return err
 	}
 	params, bodyOK, err := twilioSignedParams(req.URL, req.Body)
@@ -61,14 +63,6 @@ func (twilioScheme) Verify(req Request, secrets []string, _ time.Time) error {
 		}
 	}
 	return mismatch("twilio", HeaderTwilioSignature, len(secrets))
-}
-
-// parseTwilioHeader reads one padded standard-base64 HMAC-SHA1.
-func parseTwilioHeader(v string, sigs *candidates) error {
-	if !sigs.addBase64(v) {
-		return malformed("twilio", HeaderTwilioSignature+" is not a base64 HMAC-SHA1")
-	}
-	return nil
 }
 
 // twilioSignedParams returns what Twilio appends to the URL before signing
@@ -165,7 +159,7 @@ func (twilioScheme) Sign(msg Message, secret string) (map[string]string, error) 
 	m := hmac.New(sha1.New, []byte(secret))
 	m.Write([]byte(msg.URL))
 	m.Write(params)
-	h := map[string]string{HeaderTwilioSignature: base64.StdEncoding.EncodeToString(m.Sum(nil))}
+	h := map[string]string{HeaderTwilioSignature: twilioSignature.value(m.Sum(nil))}
 	if msg.ID != "" {
 		h[HeaderTwilioIdempotency] = msg.ID
 	}
