@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	bolterrors "go.etcd.io/bbolt/errors"
+	"gopkg.in/yaml.v3"
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/engine/boltstore"
@@ -60,28 +61,24 @@ func newStoreMigrateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate --from DATA_DIR --to postgres://…",
 		Short: "Copy every run of a bbolt store into a PostgreSQL store",
-		Long: `Copy every run of a bbolt store (DATA_DIR/hookflow.db) into a PostgreSQL store, as it is:
-ids, statuses, steps and their attempts, timestamps, and idempotency keys still in their
-window. Stop the hookflow that uses DATA_DIR first: the file is locked while it runs.
+		Long: `Copy every run of a bbolt store (DATA_DIR/hookflow.db) into a PostgreSQL store, as
+it is: ids, statuses, steps and their attempts, timestamps, and idempotency keys still
+in their window. Stop the hookflow that uses DATA_DIR first: the file is locked while
+it runs.
 
 Runs already in PostgreSQL are left alone, so an interrupted migration can simply be
-run again. The runs in the bbolt file are left as they are. Runs that were running when their daemon
-stopped keep their lease and are picked up by a PostgreSQL node when it expires.
+run again. The runs in the bbolt file are left as they are. Runs that were running
+when their daemon stopped keep their lease and are picked up by a PostgreSQL node
+when it expires.
 
---to may be left out when HOOKFLOW_STORE holds the URL (keeps the password off the
-command line), and --schema when HOOKFLOW_STORE_SCHEMA holds the schema.`,
+Flags not given are read as serve reads them: --from from HOOKFLOW_DATA or the config
+file's data, --to from HOOKFLOW_STORE or its store (a postgres:// URL; this keeps the
+password off the command line), --schema from HOOKFLOW_STORE_SCHEMA or its
+store-schema. Other keys of the config file are serve's and ignored here.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lookup := envLookup(cmd.Context())
-			if !cmd.Flags().Changed("to") {
-				if v, ok := lookup("HOOKFLOW_STORE"); ok {
-					o.To = v
-				}
-			}
-			if !cmd.Flags().Changed("schema") {
-				if v, ok := lookup("HOOKFLOW_STORE_SCHEMA"); ok && v != "" {
-					o.Schema = v
-				}
+			if err := o.fromServeSettings(cmd); err != nil {
+				return err
 			}
 			res, err := migrateStore(cmd.Context(), o, cmd.ErrOrStderr())
 			if err != nil {
@@ -92,12 +89,60 @@ command line), and --schema when HOOKFLOW_STORE_SCHEMA holds the schema.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.From, "from", "", "data directory of the bbolt store (the serve --data of the old installation)")
-	f.StringVar(&o.To, "to", "", "postgres:// URL of the new store (env HOOKFLOW_STORE)")
+	f.StringVar(&o.From, "from", "", "data directory of the bbolt store, as serve --data (env HOOKFLOW_DATA)")
+	f.StringVar(&o.To, "to", "", "postgres:// URL of the new store, as serve --store (env HOOKFLOW_STORE)")
 	f.StringVar(&o.Schema, "schema", pgstore.DefaultSchema, "PostgreSQL schema of the new store, as serve --store-schema (env HOOKFLOW_STORE_SCHEMA)")
 	f.IntVar(&o.Batch, "batch", defaultMigrateBatch, fmt.Sprintf("runs read and written at a time (1 to %d)", maxMigrateBatch))
 	f.DurationVar(&o.LockWait, "lock-timeout", 2*time.Second, "how long to wait for the bbolt file lock")
 	return cmd
+}
+
+// fromServeSettings fills --from, --to and --schema, when not given, the
+// way serve fills --data, --store and --store-schema: from the environment,
+// then from the config file (--config or HOOKFLOW_CONFIG). A store setting
+// that is not a postgres:// URL (serve's "bolt") is not a destination and
+// is skipped.
+func (o *migrateOptions) fromServeSettings(cmd *cobra.Command) error {
+	lookup := envLookup(cmd.Context())
+	path, _ := cmd.Flags().GetString("config")
+	if path == "" {
+		path, _ = lookup("HOOKFLOW_CONFIG")
+	}
+	file := map[string]any{}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("store migrate: config: %w", err)
+		}
+		if err := yaml.Unmarshal(data, &file); err != nil {
+			return fmt.Errorf("store migrate: config %s: %w", path, err)
+		}
+	}
+	for _, s := range []struct {
+		flag, env, key string
+		to             *string
+		ok             func(string) bool
+	}{
+		{"from", "HOOKFLOW_DATA", "data", &o.From, func(v string) bool { return v != "" }},
+		{"to", "HOOKFLOW_STORE", "store", &o.To, isPostgresURL},
+		{"schema", "HOOKFLOW_STORE_SCHEMA", "store-schema", &o.Schema, func(v string) bool { return v != "" }},
+	} {
+		if cmd.Flags().Changed(s.flag) {
+			continue
+		}
+		if v, ok := lookup(s.env); ok && s.ok(v) {
+			*s.to = v
+			continue
+		}
+		if v, ok := file[s.key].(string); ok && s.ok(v) {
+			*s.to = v
+		}
+	}
+	return nil
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
 // check validates the options, naming the flag at fault, and returns the
@@ -122,7 +167,7 @@ func (o migrateOptions) check() (string, error) {
 	switch {
 	case o.To == "":
 		errs = append(errs, "--to is required: the postgres:// URL of the new store (or set HOOKFLOW_STORE)")
-	case !strings.HasPrefix(o.To, "postgres://") && !strings.HasPrefix(o.To, "postgresql://"):
+	case !isPostgresURL(o.To):
 		// The value may hold a password: never echo it.
 		errs = append(errs, "--to must be a postgres:// or postgresql:// URL")
 	}

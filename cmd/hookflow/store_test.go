@@ -27,7 +27,8 @@ func mat(d time.Duration) time.Time { return migrateBase.Add(d) }
 // whole environment.
 func runStoreCmd(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	cmd := newStoreCmd()
+	cmd := newRootCmd()
+	args = append([]string{"store"}, args...)
 	var out, errOut bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
@@ -280,8 +281,13 @@ func TestStoreMigrate(t *testing.T) {
 		}
 	}
 
-	// Again: nothing new, nothing changed.
-	out, errOut, err = runStoreCmd(t, nil, "migrate", "--from", data, "--to", url, "--schema", schema)
+	// Again, with serve's config file: nothing new, nothing changed.
+	config := filepath.Join(t.TempDir(), "hookflow.yaml")
+	yaml := fmt.Sprintf("data: %s\nstore: %q\nstore-schema: %s\nworkers: 8\n", data, url, schema)
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err = runStoreCmd(t, map[string]string{"HOOKFLOW_CONFIG": config}, "migrate")
 	if err != nil {
 		t.Fatalf("second migrate: %v\nstderr:\n%s", err, errOut)
 	}
@@ -311,6 +317,10 @@ func TestStoreMigrateErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(foreign, "hookflow.db"), bytes.Repeat([]byte("not bbolt "), 1000), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	boltConfig := filepath.Join(data, "bolt.yaml")
+	if err := os.WriteFile(boltConfig, []byte("store: bolt\ndata: "+locked+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	const down = "postgres://hookflow:hunter2@127.0.0.1:1/hookflow?sslmode=disable&connect_timeout=5"
 
 	cases := []struct {
@@ -318,6 +328,7 @@ func TestStoreMigrateErrors(t *testing.T) {
 		args []string
 	}{
 		{"no_flags", nil},
+		{"config_store_is_bolt", []string{"--config", boltConfig}},
 		{"missing_data_dir", []string{"--from", filepath.Join(data, "nope"), "--to", down}},
 		{"not_a_postgres_url", []string{"--from", locked, "--to", "mysql://root:hunter2@db/hookflow"}},
 		{"bad_numbers", []string{"--from", locked, "--to", down, "--batch", "0", "--lock-timeout", "0s", "--schema", ""}},
