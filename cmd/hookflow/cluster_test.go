@@ -206,12 +206,12 @@ func pgStore(url, schema string) []string {
 // NODE_NAME, without waiting for it to listen.
 func (cs *clusterSetup) launchNode(t testing.TB, name string, store []string, extra ...string) *node {
 	t.Helper()
-	addr := localAddr(t)
-	args := []string{"serve", "--addr", addr, "--admin-addr", localAddr(t), "--log-format", "json",
+	addr := freeAddr(t)
+	args := []string{"serve", "--addr", addr, "--admin-addr", freeAddr(t), "--log-format", "json",
 		"--workflows", cs.wfDir, "--data", t.TempDir(), "--allow-private-targets"}
 	args = append(append(args, store...), extra...)
 	p := &process{addr: addr, logs: &syncBuffer{}}
-	p.cmd = exec.Command(buildHookflow(t), args...)
+	p.cmd = exec.Command(hookflowBinary(t), args...)
 	p.cmd.Env = append(os.Environ(), "HOOKFLOW_CONFIG=", "NODE_NAME="+name)
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs
@@ -221,38 +221,6 @@ func (cs *clusterSetup) launchNode(t testing.TB, name string, store []string, ex
 	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
 	host, _ := os.Hostname()
 	return &node{process: p, name: name, owner: fmt.Sprintf("%s:%d", host, p.cmd.Process.Pid)}
-}
-
-// buildHookflow is hookflowBinary for benchmarks too: the same one build
-// per test binary.
-func buildHookflow(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "hookflow-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "hookflow")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-// localAddr is freeAddr for benchmarks too.
-func localAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // waitListening waits until every node accepts connections.

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 }
 
 // hookflowBinary builds cmd/hookflow once per test binary.
-func hookflowBinary(t *testing.T) string {
+func hookflowBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		binDir, binErr = os.MkdirTemp("", "hookflow-bin-")
@@ -60,7 +60,7 @@ type process struct {
 	logs *syncBuffer
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

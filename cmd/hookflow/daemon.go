@@ -142,9 +142,11 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 		Secrets:   secrets,
 		Workers:   cfg.Workers,
 		LeaseFor:  cfg.LeaseFor,
-		Grace:     cfg.Grace,
-		Logger:    log,
-		Observer:  observer,
+		// A lost node's runs are rescued within half a lease of expiring.
+		RescueInterval: min(10*time.Second, max(cfg.LeaseFor/2, time.Second)),
+		Grace:          cfg.Grace,
+		Logger:         log,
+		Observer:       observer,
 	})
 	if err != nil {
 		return nil, err
