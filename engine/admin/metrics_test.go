@@ -219,7 +219,7 @@ func (d depther) QueueDepth(ctx context.Context) (map[engine.Status]int, error) 
 func TestQueueDepth(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	if f.metrics.WatchStore(f.store) {
+	if f.metrics.WatchStore(struct{ engine.Store }{f.store}) {
 		t.Fatal("WatchStore reports a QueueDepther for a store that is none")
 	}
 	if !f.metrics.WatchStore(depther{Store: f.store}) {
