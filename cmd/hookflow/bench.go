@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -225,6 +227,8 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	if o.Rate > 0 {
 		rep.Model = "open"
 	}
+	rep.LoadAvg[0] = loadAverage()
+	defer func() { rep.LoadAvg[1] = loadAverage() }()
 	var loss []lossPart
 	if o.Target != "" {
 		rep.Mode = "target"
@@ -398,6 +402,30 @@ func (w *window) report(scope string, acked uint64) *processReport {
 	return p
 }
 
+// loadAverage is the machine's 1-minute load average, or -1.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// settle collects garbage and returns free memory to the system, so that
+// a memory reading that follows belongs to what is still live.
+func settle() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
 // tempDir makes a fresh directory for one phase.
 func (b *bench) tempDir(prefix string) (dir string, cleanup func(), err error) {
 	dir, err = os.MkdirTemp(b.o.DataDir, "hookflow-bench-"+prefix+"-")
@@ -470,6 +498,9 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 		}
 	}
 
+	// What earlier phases and the preload left on the heap is not the
+	// daemon's: return it to the system before measuring.
+	settle()
 	log := slog.New(slog.NewTextHandler(b.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := startDaemon(ctx, daemonConfig{
 		Workflows: wfDir, Data: dataDir, Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", Store: "bolt",
