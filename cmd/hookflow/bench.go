@@ -74,8 +74,8 @@ func (o *benchOptions) check() error {
 	if o.Timeout <= 0 {
 		bad("--timeout must be positive, got %s", o.Timeout)
 	}
-	if o.DrainTimeout < 0 {
-		bad("--drain-timeout must not be negative, got %s", o.DrainTimeout)
+	if o.DrainTimeout <= 0 {
+		bad("--drain-timeout must be positive, got %s", o.DrainTimeout)
 	}
 	if o.BodyBytes < 0 || o.BodyBytes > 512<<10 {
 		bad("--body-bytes must be between 0 and %d, got %d", 512<<10, o.BodyBytes)
@@ -184,7 +184,7 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 	f.DurationVar(&o.Duration, "duration", 10*time.Second, "measured load duration, per phase")
 	f.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured load before each phase (its runs are still checked)")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Second, "timeout of one request")
-	f.DurationVar(&o.DrainTimeout, "drain-timeout", 0, "how long to wait after the load for every acked run to be final (0: 2m plus 1ms per backlog run)")
+	f.DurationVar(&o.DrainTimeout, "drain-timeout", 2*time.Minute, "after the load, wait for every acked run to be final until no run has finished for this long")
 	f.IntVar(&o.BodyBytes, "body-bytes", benchDefaultBytes, "size of each event's JSON body")
 	f.BoolVar(&o.SequentialID, "sequential-ids", false, "event ids that sort in sending order (default: scattered, like real delivery ids)")
 	f.IntVar(&o.Workers, "workers", 16, "in-process daemon: runs executed at once")
@@ -441,14 +441,6 @@ func (b *bench) tempDir(prefix string) (dir string, cleanup func(), err error) {
 	}, nil
 }
 
-func (b *bench) drainDeadline(from time.Time, backlog int) time.Time {
-	d := b.o.DrainTimeout
-	if d == 0 {
-		d = 2*time.Minute + time.Duration(backlog)*time.Millisecond
-	}
-	return from.Add(d)
-}
-
 // inProcessPhase starts a daemon on a fresh data directory (with backlog
 // runs preloaded), measures it and checks every acked run.
 func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*phaseReport, lossPart, *backlogReport, error) {
@@ -563,7 +555,7 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	if b.progress != nil {
 		fmt.Fprintf(b.progress, "%s: waiting for %d acked runs to finish…", name, acks.len())
 	}
-	acc, err := account(ctx, storeRuns{d.store}, acks, measuredFrom, w.start, w.end, b.drainDeadline(w.end, backlog), 4)
+	acc, err := account(ctx, storeRuns{d.store}, acks, measuredFrom, w.start, w.end, o.DrainTimeout, 4)
 	if b.progress != nil {
 		fmt.Fprint(b.progress, "\r\033[K")
 	}
@@ -677,7 +669,7 @@ func (b *bench) targetPhase(ctx context.Context) (*phaseReport, lossPart, error)
 	if rr == nil {
 		return p, lossPart{noRun: acks.noRun, note: "give --admin to check the runs through the admin API"}, nil
 	}
-	acc, err := account(ctx, rr, acks, measuredFrom, start, end, b.drainDeadline(end, 0), 8)
+	acc, err := account(ctx, rr, acks, measuredFrom, start, end, o.DrainTimeout, 8)
 	if err != nil {
 		return nil, lossPart{}, fmt.Errorf("bench: check runs through %s: %w", o.Admin, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -116,7 +117,7 @@ type accounting struct {
 	Acked    int               // run ids acknowledged
 	Final    int               // of those, runs in a final status
 	Missing  []string          // acknowledged but not in the store: lost
-	NotFinal int               // still not final at the deadline
+	NotFinal int               // still not final when progress stalled
 	ByStatus map[string]uint64 // final runs by status
 	// Measured-window figures, from the runs' own timestamps.
 	InWindow     uint64             // runs that finished inside the window
@@ -124,15 +125,19 @@ type accounting struct {
 	LastFinished time.Time
 }
 
-// account waits until every acknowledged run is final (or until deadline)
-// and reads what happened to each. Runs acked at index ≥ measuredFrom are
-// the measured window's, whose end-to-end latency is recorded. workers
-// reads go on at once.
-func account(ctx context.Context, rr runReader, acks *ackLog, measuredFrom int, winStart, winEnd, deadline time.Time, workers int) (*accounting, error) {
+// account waits until every acknowledged run is final and reads what
+// happened to each. It gives up on the runs still not final when no run
+// became final for stall (the engine stopped making progress). Runs acked
+// at index ≥ measuredFrom are the measured window's, whose end-to-end
+// latency is recorded. workers reads go on at once.
+func account(ctx context.Context, rr runReader, acks *ackLog, measuredFrom int, winStart, winEnd time.Time, stall time.Duration, workers int) (*accounting, error) {
 	acks.mu.Lock()
 	defer acks.mu.Unlock()
 	n := len(acks.uuids) + len(acks.others)
 	acc := &accounting{Acked: n, ByStatus: map[string]uint64{}, E2E: &loadgen.Histogram{}}
+	var progress atomic.Int64 // unix nanoseconds when a run was last seen final
+	progress.Store(time.Now().UnixNano())
+	stalled := func() bool { return time.Since(time.Unix(0, progress.Load())) > stall }
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
@@ -147,7 +152,7 @@ func account(ctx context.Context, rr runReader, acks *ackLog, measuredFrom int, 
 				var err error
 				for {
 					st, found, err = rr.readRun(ctx, id)
-					if err != nil || !found || st.Status.Final() || time.Now().After(deadline) {
+					if err != nil || !found || st.Status.Final() || stalled() {
 						break
 					}
 					t := time.NewTimer(rr.pollEvery())
@@ -172,6 +177,7 @@ func account(ctx context.Context, rr runReader, acks *ackLog, measuredFrom int, 
 				case !st.Status.Final():
 					acc.NotFinal++
 				default:
+					progress.Store(time.Now().UnixNano())
 					acc.Final++
 					acc.ByStatus[string(st.Status)]++
 					if !st.Finished.Before(winStart) && !st.Finished.After(winEnd) {

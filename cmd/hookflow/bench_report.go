@@ -305,7 +305,7 @@ func (r *benchReport) writeText(w io.Writer) {
 	case !l.Checked:
 		fmt.Fprintf(w, "zero loss: NOT CHECKED (%s)\n", l.Note)
 	case l.Lost():
-		fmt.Fprintf(w, "zero loss: FAILED: of %d acked runs, %d missing from the store, %d not final at the deadline (e.g. %s)\n",
+		fmt.Fprintf(w, "zero loss: FAILED: of %d acked runs, %d missing from the store, %d not final when runs stopped finishing (missing: %s)\n",
 			l.Acked, l.Missing, l.NotFinal, strings.Join(l.Examples, ", "))
 	default:
 		fmt.Fprintf(w, "zero loss: all %d acked runs reached a final state\n", l.Acked)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/engine/boltstore"
 	"github.com/hookflow/hookflow/triggers/signature"
 )
 
@@ -20,6 +22,7 @@ import (
 func execBench(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	cmd := newBenchCmd()
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true // as the root command does
 	var out, errb bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&errb)
@@ -207,6 +210,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"-c", "0"}, "-c/--senders must be at least 1"},
 		{[]string{"--rate", "-1"}, "--rate must not be negative"},
 		{[]string{"--duration", "0s"}, "--duration must be positive"},
+		{[]string{"--drain-timeout", "0s"}, "--drain-timeout must be positive"},
 		{[]string{"--pid", "12"}, "--pid applies only with --target"},
 		{[]string{"--admin", "http://x"}, "--admin applies only with --target"},
 		{[]string{"--target", "127.0.0.1:8080"}, "want the full webhook URL"},
@@ -308,5 +312,61 @@ func TestAckLog(t *testing.T) {
 		if got := a.id(i); got != w {
 			t.Errorf("id %d = %q, want %q", i, got, w)
 		}
+	}
+}
+
+// TestAccountingOnARealStore: acked runs that finished, that never will
+// (no engine) and that are not in the store at all.
+func TestAccountingOnARealStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	scheme, _ := signature.New("hmac", signature.Options{Header: benchHMACHeader})
+	es, err := newEventSource(scheme, "s", "", 100, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var acks ackLog
+	for seq := uint64(0); seq < 3; seq++ {
+		r, err := backlogRun(es, "v1", seq, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Enqueue(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acks.add(202, []byte(`{"run_id":"`+res[0].RunID+`","status":"queued"}`))
+	}
+	acks.add(202, []byte(`{"run_id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","status":"queued"}`)) // never stored
+
+	// Finish the oldest run as a worker would.
+	claimed, err := store.Claim(ctx, engine.ClaimRequest{Owner: "test", Max: 1, LeaseFor: time.Minute, Now: time.Now()})
+	if err != nil || len(claimed.Runs) != 1 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	r := claimed.Runs[0]
+	if err := store.Record(ctx, r.ID, r.Lease, engine.Update{Status: engine.StatusSucceeded, At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+
+	acc, err := account(ctx, storeRuns{store}, &acks, 0, start, time.Now().Add(time.Minute), 300*time.Millisecond, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.Acked != 4 || acc.Final != 1 || acc.NotFinal != 2 || len(acc.Missing) != 1 || acc.Missing[0] != "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b" {
+		t.Fatalf("accounting %+v", acc)
+	}
+	if acc.ByStatus["succeeded"] != 1 || acc.InWindow != 1 || acc.E2E.Count() != 1 {
+		t.Fatalf("by status %v, in window %d, e2e %d", acc.ByStatus, acc.InWindow, acc.E2E.Count())
+	}
+	l := mergeLoss([]lossPart{{acc: acc}})
+	if !l.Lost() || l.Missing != 1 || l.NotFinal != 2 {
+		t.Fatalf("loss %+v", l)
 	}
 }
