@@ -78,6 +78,9 @@ func (w *writeTx) claim(req engine.ClaimRequest) (engine.Claimed, error) {
 		if err != nil {
 			return engine.Claimed{}, fmt.Errorf("boltstore: claim: queued %w", err)
 		}
+		if err := withEvent(w.events, r); err != nil {
+			return engine.Claimed{}, fmt.Errorf("boltstore: claim: %w", err)
+		}
 		picks = append(picks, pick{key: bytes.Clone(k), run: r})
 	}
 	if next.IsZero() {

@@ -181,6 +181,7 @@ type writeTx struct {
 	tx                           *bolt.Tx
 	runs, queue, leases, dedupe  *bolt.Bucket
 	dedupeExp, finished, created *bolt.Bucket
+	events                       *bolt.Bucket
 	queuedDelta                  int  // entries added to the queue bucket
 	wake                         bool // something may have become claimable
 }
@@ -191,6 +192,7 @@ func newWriteTx(s *Store, tx *bolt.Tx) *writeTx {
 		runs: tx.Bucket(bucketRuns), queue: tx.Bucket(bucketQueue), leases: tx.Bucket(bucketLeases),
 		dedupe: tx.Bucket(bucketDedupe), dedupeExp: tx.Bucket(bucketDedupeExp),
 		finished: tx.Bucket(bucketFinished), created: tx.Bucket(bucketCreated),
+		events: tx.Bucket(bucketEvents),
 	}
 }
 

@@ -152,8 +152,11 @@ func TestGroupCommitWithoutGateStillBatches(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if c := b.s.Stats().Commits; c >= senders/2 {
-		t.Errorf("%d concurrent enqueues took %d commits, want far fewer", senders, c)
+	// Without group commit every enqueue would commit alone; how much they
+	// share depends on scheduling, so only "some" is asserted here (the
+	// gated test above pins the exact batching).
+	if c := b.s.Stats().Commits; c >= senders {
+		t.Errorf("%d concurrent enqueues took %d commits, want fewer", senders, c)
 	}
 }
 

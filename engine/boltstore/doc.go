@@ -36,8 +36,9 @@
 // nanoseconds, big-endian), so byte order is time order. Run ids are UUIDv7,
 // time-ordered, so new runs append to the runs bucket.
 //
-//	meta        "version" → layout version ("1")
-//	runs        id → JSON of engine.Run
+//	meta        "version" → layout version ("2")
+//	runs        id → JSON of engine.Run without its Event (rewritten by every claim and record)
+//	events      id → JSON of the run's engine.Event (written once, at enqueue)
 //	queue       dueAt ‖ id → workflow        queued and retrying runs (Claim)
 //	leases      expiresAt ‖ id → workflow    running runs (Rescue, concurrency counts)
 //	dedupe      workflow ‖ 0x00 ‖ key → until ‖ id

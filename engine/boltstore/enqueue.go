@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,7 +23,8 @@ const (
 // newRunRec is a run prepared for Enqueue outside the commit loop.
 type newRunRec struct {
 	run     *engine.Run
-	enc     []byte
+	enc     []byte // the run's state
+	event   []byte // the run's event
 	dedupe  string // dedupeKey(workflow, key), "" without a key
 	created []byte // created index key
 	queue   []byte // queue index key
@@ -102,7 +104,11 @@ func (s *Store) prepare(in *engine.Run) (newRunRec, error) {
 	if err != nil {
 		return newRunRec{}, err
 	}
-	rec := newRunRec{run: &r, enc: enc, created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID)}
+	event, err := json.Marshal(&r.Event)
+	if err != nil {
+		return newRunRec{}, fmt.Errorf("boltstore: encode event of run %s: %w", r.ID, err)
+	}
+	rec := newRunRec{run: &r, enc: enc, event: event, created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID)}
 	if r.DedupeKey != "" {
 		rec.dedupe = dedupeKey(r.Workflow, r.DedupeKey)
 	}
@@ -171,6 +177,9 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 			continue
 		}
 		if err := w.put(w.runs, []byte(rec.run.ID), rec.enc); err != nil {
+			return err
+		}
+		if err := w.put(w.events, []byte(rec.run.ID), rec.event); err != nil {
 			return err
 		}
 		if err := w.put(w.created, rec.created, []byte(rec.run.Workflow)); err != nil {

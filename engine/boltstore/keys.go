@@ -15,14 +15,15 @@ var (
 	bucketDedupeExp = []byte("dedupe_exp")
 	bucketFinished  = []byte("finished")
 	bucketCreated   = []byte("created")
+	bucketEvents    = []byte("events")
 
 	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketQueue, bucketLeases, bucketDedupe,
-		bucketDedupeExp, bucketFinished, bucketCreated}
+		bucketDedupeExp, bucketFinished, bucketCreated, bucketEvents}
 
 	metaVersion = []byte("version")
 	// layoutVersion is bumped when the bucket layout or the run encoding
 	// changes incompatibly.
-	layoutVersion = []byte("1")
+	layoutVersion = []byte("2")
 )
 
 // timeLen is the size of an encoded time: 8 bytes of Unix seconds with the

@@ -65,6 +65,9 @@ func (w *writeTx) purge(req engine.PurgeRequest) (int, error) {
 		if err := w.del(w.runs, id); err != nil {
 			return 0, err
 		}
+		if err := w.del(w.events, id); err != nil {
+			return 0, err
+		}
 		if err := w.del(w.created, append(g.created, id...)); err != nil {
 			return 0, err
 		}

@@ -26,8 +26,10 @@ func (s *Store) Get(ctx context.Context, runID string) (*engine.Run, error) {
 	var r *engine.Run
 	err := s.view(func(tx *bolt.Tx) error {
 		var err error
-		r, err = getRun(tx.Bucket(bucketRuns), runID)
-		return err
+		if r, err = getRun(tx.Bucket(bucketRuns), runID); err != nil {
+			return err
+		}
+		return withEvent(tx.Bucket(bucketEvents), r)
 	})
 	if err != nil {
 		return nil, err
@@ -86,7 +88,7 @@ func (s *Store) List(ctx context.Context, f engine.ListFilter) ([]*engine.Run, s
 		cursor string
 	)
 	err := s.view(func(tx *bolt.Tx) error {
-		runs := tx.Bucket(bucketRuns)
+		runs, events := tx.Bucket(bucketRuns), tx.Bucket(bucketEvents)
 		c := tx.Bucket(bucketCreated).Cursor()
 		var k, wf []byte
 		if start == nil {
@@ -121,6 +123,9 @@ func (s *Store) List(ctx context.Context, f engine.ListFilter) ([]*engine.Run, s
 			if len(out) == limit {
 				cursor = encodeCursor(last)
 				break
+			}
+			if err := withEvent(events, r); err != nil {
+				return fmt.Errorf("boltstore: list: %w", err)
 			}
 			out = append(out, r)
 			last = bytes.Clone(k)

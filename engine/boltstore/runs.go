@@ -10,12 +10,17 @@ import (
 	"github.com/hookflow/hookflow/engine"
 )
 
-// Runs are stored as the JSON of engine.Run: the same text the admin API
-// serves, readable with `bbolt get`, and fast enough that encoding is not
-// what limits the commit loop (an fsync is).
+// Runs are stored as JSON, in two parts: the run's state (engine.Run
+// without its Event) in the runs bucket, and the event, written once at
+// enqueue, in the events bucket. Every claim and record rewrites the state;
+// keeping the event (headers and body, the bulk of a run) out of it keeps
+// the bytes each of those commits writes small.
 
+// encodeRun encodes r's state: everything but its Event.
 func encodeRun(r *engine.Run) ([]byte, error) {
-	b, err := json.Marshal(r)
+	state := *r
+	state.Event = engine.Event{}
+	b, err := json.Marshal(&state)
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: encode run %s: %w", r.ID, err)
 	}
@@ -30,7 +35,8 @@ func decodeRun(id string, v []byte) (*engine.Run, error) {
 	return &r, nil
 }
 
-// getRun reads one run in any transaction; ErrNotFound when absent.
+// getRun reads one run's state (its Event left empty) in any transaction;
+// ErrNotFound when absent. withEvent adds the event.
 func getRun(runs *bolt.Bucket, id string) (*engine.Run, error) {
 	if id == "" || len(id) > maxIDLen {
 		return nil, fmt.Errorf("boltstore: run %q: %w", id, engine.ErrNotFound)
@@ -42,6 +48,19 @@ func getRun(runs *bolt.Bucket, id string) (*engine.Run, error) {
 	return decodeRun(id, v)
 }
 
+// withEvent reads r's event from the events bucket into r.Event.
+func withEvent(events *bolt.Bucket, r *engine.Run) error {
+	v := events.Get([]byte(r.ID))
+	if v == nil {
+		return fmt.Errorf("boltstore: run %s: its event is missing", r.ID)
+	}
+	if err := json.Unmarshal(v, &r.Event); err != nil {
+		return fmt.Errorf("boltstore: run %s: corrupt event: %w", r.ID, err)
+	}
+	return nil
+}
+
+// saveRun writes r's state; its event, written at enqueue, stays as it is.
 func (w *writeTx) saveRun(r *engine.Run) error {
 	v, err := encodeRun(r)
 	if err != nil {
