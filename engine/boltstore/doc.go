@@ -38,7 +38,7 @@
 //
 //	meta        "version" → layout version ("2")
 //	runs        id → JSON of engine.Run without its Event (rewritten by every claim and record)
-//	events      id → JSON of the run's engine.Event (written once, at enqueue)
+//	events      id → JSON of the run's engine.Event but its body ‖ 0x00 ‖ raw body (written once, at enqueue)
 //	queue       dueAt ‖ id → workflow        queued and retrying runs (Claim)
 //	leases      expiresAt ‖ id → workflow    running runs (Rescue, concurrency counts)
 //	dedupe      workflow ‖ 0x00 ‖ key → until ‖ id

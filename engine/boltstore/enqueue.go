@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -104,7 +103,7 @@ func (s *Store) prepare(in *engine.Run) (newRunRec, error) {
 	if err != nil {
 		return newRunRec{}, err
 	}
-	event, err := json.Marshal(&r.Event)
+	event, err := encodeEvent(&r.Event)
 	if err != nil {
 		return newRunRec{}, fmt.Errorf("boltstore: encode event of run %s: %w", r.ID, err)
 	}

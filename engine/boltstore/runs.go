@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -48,14 +49,38 @@ func getRun(runs *bolt.Bucket, id string) (*engine.Run, error) {
 	return decodeRun(id, v)
 }
 
+// An event is stored as the JSON of engine.Event without its Body, a NUL
+// byte (JSON text never holds one), then the body's raw bytes: no base64
+// to encode on the webhook path, and a third fewer bytes to write.
+
+// encodeEvent encodes ev for the events bucket.
+func encodeEvent(ev *engine.Event) ([]byte, error) {
+	meta := *ev
+	meta.Body = nil
+	b, err := json.Marshal(&meta)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+1+len(ev.Body))
+	out = append(append(append(out, b...), 0), ev.Body...)
+	return out, nil
+}
+
 // withEvent reads r's event from the events bucket into r.Event.
 func withEvent(events *bolt.Bucket, r *engine.Run) error {
 	v := events.Get([]byte(r.ID))
 	if v == nil {
 		return fmt.Errorf("boltstore: run %s: its event is missing", r.ID)
 	}
-	if err := json.Unmarshal(v, &r.Event); err != nil {
+	meta, body, ok := bytes.Cut(v, []byte{0})
+	if !ok {
+		return fmt.Errorf("boltstore: run %s: corrupt event: no body separator", r.ID)
+	}
+	if err := json.Unmarshal(meta, &r.Event); err != nil {
 		return fmt.Errorf("boltstore: run %s: corrupt event: %w", r.ID, err)
+	}
+	if len(body) > 0 {
+		r.Event.Body = bytes.Clone(body) // bbolt's bytes live only as long as the transaction
 	}
 	return nil
 }
