@@ -199,12 +199,13 @@ func (e *Engine) Run(ctx context.Context) error {
 		var claimed Claimed
 		if free > 0 {
 			var err error
+			limits, leaseFor := e.claimTerms()
 			claimed, err = e.store.Claim(ctx, ClaimRequest{
 				Owner:       e.owner,
 				Max:         free,
-				LeaseFor:    e.leaseFor,
+				LeaseFor:    leaseFor,
 				Now:         e.clock.Now(),
-				Concurrency: e.concurrency(),
+				Concurrency: limits,
 			})
 			if err != nil && ctx.Err() == nil {
 				e.log.Error("claim runs", "err", e.redact(err.Error()))
@@ -275,13 +276,18 @@ func (e *Engine) rescueLoop(ctx context.Context) {
 	}
 }
 
-// concurrency collects the per-workflow limits for a claim.
-func (e *Engine) concurrency() map[string]int {
+// claimTerms collects what a claim needs to know of the workflows: the
+// per-workflow concurrency limits, and a lease long enough for the longest
+// step timeout, so that the lease rarely needs a renewal (a commit of its
+// own) before a run's first step.
+func (e *Engine) claimTerms() (map[string]int, time.Duration) {
+	lease := e.leaseFor
 	lister, ok := e.wfs.(interface{ Workflows() []*workflows.Workflow })
 	if !ok {
-		return nil
+		return nil, lease
 	}
 	var m map[string]int
+	longest := time.Duration(0)
 	for _, w := range lister.Workflows() {
 		if w.Concurrency > 0 {
 			if m == nil {
@@ -289,6 +295,9 @@ func (e *Engine) concurrency() map[string]int {
 			}
 			m[w.Name] = w.Concurrency
 		}
+		for _, st := range w.Steps {
+			longest = max(longest, st.Timeout)
+		}
 	}
-	return m
+	return m, lease + longest
 }
