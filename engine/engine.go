@@ -46,7 +46,7 @@ type Options struct {
 	// Secrets are the values `secrets.NAME` resolves to; they are also what
 	// the engine redacts from every error, output and log line it writes.
 	Secrets map[string]string
-	Workers int    // runs executed at once; default 64
+	Workers int    // runs executed at once; default 256
 	Owner   string // lease owner name; default hostname:pid
 	// LeaseFor is how long a claim lasts without renewal; default 30s. Before
 	// each step the lease is extended past the step's timeout, and it is
@@ -104,7 +104,7 @@ func New(opts Options) (*Engine, error) {
 		store:    opts.Store,
 		wfs:      opts.Workflows,
 		acts:     opts.Actions,
-		workers:  cmp.Or(opts.Workers, 64),
+		workers:  cmp.Or(opts.Workers, 256),
 		owner:    cmp.Or(opts.Owner, fmt.Sprintf("%s:%d", host, os.Getpid())),
 		leaseFor: cmp.Or(opts.LeaseFor, 30*time.Second),
 		poll:     cmp.Or(opts.PollInterval, time.Second),

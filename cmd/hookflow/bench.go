@@ -187,7 +187,7 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 	f.DurationVar(&o.DrainTimeout, "drain-timeout", 2*time.Minute, "after the load, wait for every acked run to be final until no run has finished for this long")
 	f.IntVar(&o.BodyBytes, "body-bytes", benchDefaultBytes, "size of each event's JSON body")
 	f.BoolVar(&o.SequentialID, "sequential-ids", false, "event ids that sort in sending order (default: scattered, like real delivery ids)")
-	f.IntVar(&o.Workers, "workers", 16, "in-process daemon: runs executed at once")
+	f.IntVar(&o.Workers, "workers", 256, "in-process daemon: runs executed at once (as serve's default)")
 	f.BoolVar(&o.Webhook, "webhook", false, "in-process daemon: add a webhook step delivering to a local sink")
 	f.BoolVar(&o.Baseline, "baseline", false, "also measure a bare Fiber handler and a Fiber + bbolt group-commit handler")
 	f.IntVar(&o.Backlog, "backlog", 0, "in-process daemon: also measure with this many runs preloaded in the queue")

@@ -79,7 +79,7 @@ func addDaemonFlags(cmd *cobra.Command, cfg *daemonConfig) {
 	f.StringVar(&cfg.Addr, "addr", ":8080", "public listener for /hooks/{path}")
 	f.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:8081", "admin listener (API, metrics, health)")
 	f.StringVar(&cfg.Store, "store", "bolt", "run store: bolt (embedded, in --data) or a postgres:// URL")
-	f.IntVar(&cfg.Workers, "workers", 64, "runs executed at once (a worker mostly waits on the network or the store)")
+	f.IntVar(&cfg.Workers, "workers", 256, "runs executed at once (a worker mostly waits on the store or the network; a workflow's concurrency caps its share)")
 	f.BoolVar(&cfg.AllowPrivate, "allow-private-targets", false, "let http and webhook steps reach private, loopback and link-local addresses")
 	f.StringSliceVar(&cfg.AllowTargets, "allow-target", nil, "CIDR that steps may reach even though it is private (repeatable)")
 	f.DurationVar(&cfg.Grace, "grace", 10*time.Second, "on shutdown, how long in-flight steps may finish")
