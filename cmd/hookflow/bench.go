@@ -184,7 +184,7 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 	f.DurationVar(&o.Duration, "duration", 10*time.Second, "measured load duration, per phase")
 	f.DurationVar(&o.Warmup, "warmup", time.Second, "unmeasured load before each phase (its runs are still checked)")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Second, "timeout of one request")
-	f.DurationVar(&o.DrainTimeout, "drain-timeout", 2*time.Minute, "after the load, wait for every acked run to be final until no run has finished for this long")
+	f.DurationVar(&o.DrainTimeout, "drain-timeout", 2*time.Minute, "after the load, wait for every acked run to be final until the engine made no progress for this long")
 	f.IntVar(&o.BodyBytes, "body-bytes", benchDefaultBytes, "size of each event's JSON body")
 	f.BoolVar(&o.SequentialID, "sequential-ids", false, "event ids that sort in sending order (default: scattered, like real delivery ids)")
 	f.IntVar(&o.Workers, "workers", 256, "in-process daemon: runs executed at once (as serve's default)")
@@ -555,7 +555,11 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	if b.progress != nil {
 		fmt.Fprintf(b.progress, "%s: waiting for %d acked runs to finish…", name, acks.len())
 	}
-	acc, err := account(ctx, storeRuns{d.store}, acks, measuredFrom, w.start, w.end, o.DrainTimeout, 4)
+	var depth func() int64
+	if qEnd >= 0 {
+		depth = queued
+	}
+	acc, err := account(ctx, storeRuns{d.store}, acks, measuredFrom, w.start, w.end, o.DrainTimeout, depth, 4)
 	if b.progress != nil {
 		fmt.Fprint(b.progress, "\r\033[K")
 	}
@@ -669,7 +673,7 @@ func (b *bench) targetPhase(ctx context.Context) (*phaseReport, lossPart, error)
 	if rr == nil {
 		return p, lossPart{noRun: acks.noRun, note: "give --admin to check the runs through the admin API"}, nil
 	}
-	acc, err := account(ctx, rr, acks, measuredFrom, start, end, o.DrainTimeout, 8)
+	acc, err := account(ctx, rr, acks, measuredFrom, start, end, o.DrainTimeout, nil, 8)
 	if err != nil {
 		return nil, lossPart{}, fmt.Errorf("bench: check runs through %s: %w", o.Admin, err)
 	}

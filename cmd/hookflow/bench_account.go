@@ -126,18 +126,31 @@ type accounting struct {
 }
 
 // account waits until every acknowledged run is final and reads what
-// happened to each. It gives up on the runs still not final when no run
-// became final for stall (the engine stopped making progress). Runs acked
-// at index ≥ measuredFrom are the measured window's, whose end-to-end
-// latency is recorded. workers reads go on at once.
-func account(ctx context.Context, rr runReader, acks *ackLog, measuredFrom int, winStart, winEnd time.Time, stall time.Duration, workers int) (*accounting, error) {
+// happened to each. It gives up on the runs still not final when the engine
+// made no progress for stall: no acknowledged run became final and, when
+// queued is set, the store's queue depth did not change (runs ahead of
+// them, a preloaded backlog, are being worked off). Runs acked at index ≥
+// measuredFrom are the measured window's, whose end-to-end latency is
+// recorded. workers reads go on at once.
+func account(ctx context.Context, rr runReader, acks *ackLog, measuredFrom int, winStart, winEnd time.Time,
+	stall time.Duration, queued func() int64, workers int) (*accounting, error) {
 	acks.mu.Lock()
 	defer acks.mu.Unlock()
 	n := len(acks.uuids) + len(acks.others)
 	acc := &accounting{Acked: n, ByStatus: map[string]uint64{}, E2E: &loadgen.Histogram{}}
-	var progress atomic.Int64 // unix nanoseconds when a run was last seen final
+	var progress, depth atomic.Int64 // when progress was last seen (unix ns); the queue depth then
 	progress.Store(time.Now().UnixNano())
-	stalled := func() bool { return time.Since(time.Unix(0, progress.Load())) > stall }
+	if queued != nil {
+		depth.Store(queued())
+	}
+	stalled := func() bool {
+		if queued != nil {
+			if d := queued(); d != depth.Swap(d) {
+				progress.Store(time.Now().UnixNano())
+			}
+		}
+		return time.Since(time.Unix(0, progress.Load())) > stall
+	}
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,7 +356,8 @@ func TestAccountingOnARealStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	acc, err := account(ctx, storeRuns{store}, &acks, 0, start, time.Now().Add(time.Minute), 300*time.Millisecond, 2)
+	acc, err := account(ctx, storeRuns{store}, &acks, 0, start, time.Now().Add(time.Minute), 300*time.Millisecond,
+		func() int64 { return store.Stats().Queued }, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,5 +370,71 @@ func TestAccountingOnARealStore(t *testing.T) {
 	l := mergeLoss([]lossPart{{acc: acc}})
 	if !l.Lost() || l.Missing != 1 || l.NotFinal != 2 {
 		t.Fatalf("loss %+v", l)
+	}
+}
+
+// TestAccountingWaitsBehindABacklog: an acked run queued behind older runs
+// is waited for as long as the queue moves, even when that takes longer
+// than the stall timeout.
+func TestAccountingWaitsBehindABacklog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	scheme, _ := signature.New("hmac", signature.Options{Header: benchHMACHeader})
+	es, err := newEventSource(scheme, "s", "", 100, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const backlog = 12
+	now := time.Now()
+	var acks ackLog
+	for seq := uint64(0); seq <= backlog; seq++ {
+		r, err := backlogRun(es, "v1", seq, now.Add(time.Duration(seq)*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Enqueue(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq == backlog {
+			acks.add(202, []byte(`{"run_id":"`+res[0].RunID+`"}`)) // the newest run is the acked one
+		}
+	}
+	// A slow worker: one run, oldest first, every 50ms; the acked run
+	// finishes after about 650ms, twice the stall timeout.
+	done := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; i <= backlog; i++ {
+			<-tick.C
+			c, err := store.Claim(ctx, engine.ClaimRequest{Owner: "slow", Max: 1, LeaseFor: time.Minute, Now: time.Now()})
+			if err != nil || len(c.Runs) != 1 {
+				done <- fmt.Errorf("claim %d: %v %v", i, c, err)
+				return
+			}
+			r := c.Runs[0]
+			if err := store.Record(ctx, r.ID, r.Lease, engine.Update{Status: engine.StatusSucceeded, At: time.Now()}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	acc, err := account(ctx, storeRuns{store}, &acks, 0, now, time.Now().Add(time.Minute), 300*time.Millisecond,
+		func() int64 { return store.Stats().Queued }, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if acc.Final != 1 || acc.NotFinal != 0 {
+		t.Fatalf("gave up behind a moving queue: %+v", acc)
 	}
 }
