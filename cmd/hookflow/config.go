@@ -18,19 +18,9 @@ import (
 // environment, which wins over the file.
 func applyConfig(cmd *cobra.Command) error {
 	lookup := envLookup(cmd.Context())
-	path, _ := cmd.Flags().GetString("config")
-	if path == "" {
-		path, _ = lookup("HOOKFLOW_CONFIG")
-	}
-	file := map[string]any{}
-	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("config: %w", err)
-		}
-		if err := yaml.Unmarshal(data, &file); err != nil {
-			return fmt.Errorf("config %s: %w", path, err)
-		}
+	path, file, err := readConfig(cmd)
+	if err != nil {
+		return err
 	}
 	known := map[string]bool{}
 	var errs []string
@@ -75,6 +65,27 @@ func setFlag(f *pflag.Flag, v any) error {
 	default:
 		return f.Value.Set(fmt.Sprint(t))
 	}
+}
+
+// readConfig reads the config file named by --config or HOOKFLOW_CONFIG:
+// its path ("" when none) and its keys.
+func readConfig(cmd *cobra.Command) (string, map[string]any, error) {
+	path, _ := cmd.Flags().GetString("config")
+	if path == "" {
+		path, _ = envLookup(cmd.Context())("HOOKFLOW_CONFIG")
+	}
+	file := map[string]any{}
+	if path == "" {
+		return "", file, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("config: %w", err)
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		return "", nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return path, file, nil
 }
 
 type envKey struct{}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 	bolterrors "go.etcd.io/bbolt/errors"
-	"gopkg.in/yaml.v3"
 
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/engine/boltstore"
@@ -104,19 +103,9 @@ store-schema. Other keys of the config file are serve's and ignored here.`,
 // is skipped.
 func (o *migrateOptions) fromServeSettings(cmd *cobra.Command) error {
 	lookup := envLookup(cmd.Context())
-	path, _ := cmd.Flags().GetString("config")
-	if path == "" {
-		path, _ = lookup("HOOKFLOW_CONFIG")
-	}
-	file := map[string]any{}
-	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("store migrate: config: %w", err)
-		}
-		if err := yaml.Unmarshal(data, &file); err != nil {
-			return fmt.Errorf("store migrate: config %s: %w", path, err)
-		}
+	_, file, err := readConfig(cmd)
+	if err != nil {
+		return fmt.Errorf("store migrate: %w", err)
 	}
 	for _, s := range []struct {
 		flag, env, key string
