@@ -90,9 +90,10 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 	d = &daemon{cfg: cfg}
 	d.log = slog.New(newRedactingHandler(log.Handler(), d.redact))
 	log = d.log
+	started := d // a failing return sets d to nil
 	defer func() {
 		if err != nil {
-			d.closeAll()
+			started.closeAll()
 		}
 	}()
 
