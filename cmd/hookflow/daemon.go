@@ -199,13 +199,13 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 	d.goRun(func() { d.engineErr = d.engine.Run(engCtx) })
 	d.goRun(func() { d.retain(engCtx, time.Minute, cfg.Retention) })
 	d.goRun(func() {
-		if err := d.server.Serve(d.ln); err != nil {
+		if err := d.server.Serve(d.ln); err != nil && d.ready.Load() {
 			log.Error("webhook listener stopped", "err", err)
 		}
 	})
 	if d.adminLn != nil {
 		d.goRun(func() {
-			if err := d.admin.Serve(d.adminLn); err != nil {
+			if err := d.admin.Serve(d.adminLn); err != nil && d.ready.Load() {
 				log.Error("admin listener stopped", "err", err)
 			}
 		})
@@ -507,6 +507,9 @@ func (d *daemon) Shutdown(ctx context.Context) error {
 		if err := d.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop listener: %w", err))
 		}
+		// A Serve that had not started when Shutdown came would wait on its
+		// listener forever: closing it ends Serve either way.
+		d.ln.Close()
 	}
 	if d.stopEngine != nil {
 		d.stopEngine()
@@ -515,6 +518,7 @@ func (d *daemon) Shutdown(ctx context.Context) error {
 		if err := d.admin.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop admin listener: %w", err))
 		}
+		d.adminLn.Close()
 	}
 	d.wg.Wait()
 	if d.engineErr != nil {
