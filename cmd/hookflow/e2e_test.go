@@ -234,18 +234,15 @@ func TestRunCommand(t *testing.T) {
 	if _, err := workflows.Load(workflows.Options{Actions: reg}, filepath.Join("..", "..", "examples", "workflows", "orders.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "small.json"), []byte(`{"type":"order.created","data":{"id":"ord_9","total":12}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	out, err := execCLI(t, "run", "orders", "--workflows", filepath.Join("..", "..", "examples", "workflows"),
-		"--secrets", filepath.Join("..", "..", "examples", "secrets"), "--event", filepath.Join(dir, "small.json"))
+		"--secrets", filepath.Join("..", "..", "examples", "secrets"),
+		"--event", filepath.Join("..", "..", "examples", "events", "order-small.json"))
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
 	}
 	for _, want := range []string{
 		"step classify (set): succeeded after 1 attempt",
-		`"order": "ord_9"`,
+		`"order": "ord_1002"`,
 		"step big_order (webhook): skipped",
 		"step small_order (log): succeeded",
 		": succeeded\n",
