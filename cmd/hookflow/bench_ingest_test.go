@@ -62,9 +62,9 @@ func startBenchDaemon(b *testing.B, workers int) *daemon {
 // BenchmarkIngest measures the whole webhook path of a daemon over a real
 // loopback connection: HTTP parse, HMAC verify, JSON parse, filter,
 // idempotency key, bbolt group commit (fsync), 202. 64 senders keep
-// requests in flight. With workers=16 the engine executes the runs at the
-// same time (the daemon as served); with workers=1 it stays mostly out of
-// the way. The load generator (signing included) runs in the same process:
+// requests in flight. With workers=256 (serve's default) the engine
+// executes the runs at the same time, as a served daemon does; with
+// workers=1 it stays mostly out of the way. The load generator (signing included) runs in the same process:
 // it is in a CPU profile too, under cmd/hookflow and fasthttp's client.
 //
 //	go test ./cmd/hookflow -run '^$' -bench Ingest -benchtime 5s -cpuprofile cpu.out
@@ -72,7 +72,7 @@ func BenchmarkIngest(b *testing.B) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		runtime.GOMAXPROCS(2)
 	}
-	for _, workers := range []int{16, 1} {
+	for _, workers := range []int{256, 1} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			const senders = 64
 			d := startBenchDaemon(b, workers)
