@@ -45,35 +45,51 @@ func (rd *Redactor) String(s string) string {
 }
 
 // Map returns m with secrets replaced in every string it holds, at any
-// depth. m itself is not modified when nothing needs replacing.
+// depth. m itself is not modified.
 func (rd *Redactor) Map(m map[string]any) map[string]any {
-	if rd == nil || rd.r == nil || m == nil {
+	if rd == nil || rd.r == nil {
 		return m
 	}
-	out, _ := rd.value(m).(map[string]any)
+	return RedactValues(m, rd.r.Replace)
+}
+
+// RedactValues returns m with redact applied to every string it holds, at
+// any depth (keys included): the values of maps, lists and string lists as
+// decoded JSON and step outputs hold them. m is not modified.
+func RedactValues(m map[string]any, redact func(string) string) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out, _ := redactValue(m, redact).(map[string]any)
 	return out
 }
 
-func (rd *Redactor) value(v any) any {
+func redactValue(v any, redact func(string) string) any {
 	switch t := v.(type) {
 	case string:
-		return rd.r.Replace(t)
+		return redact(t)
 	case map[string]any:
 		c := make(map[string]any, len(t))
 		for k, x := range t {
-			c[rd.r.Replace(k)] = rd.value(x)
+			c[redact(k)] = redactValue(x, redact)
 		}
 		return c
 	case []any:
 		c := make([]any, len(t))
 		for i, x := range t {
-			c[i] = rd.value(x)
+			c[i] = redactValue(x, redact)
 		}
 		return c
 	case map[string]string:
 		c := make(map[string]string, len(t))
 		for k, x := range t {
-			c[k] = rd.r.Replace(x)
+			c[redact(k)] = redact(x)
+		}
+		return c
+	case []string:
+		c := make([]string, len(t))
+		for i, x := range t {
+			c[i] = redact(x)
 		}
 		return c
 	default:

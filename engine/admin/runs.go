@@ -253,11 +253,11 @@ func (s *Server) detail(r *engine.Run) RunDetail {
 	}
 	for _, st := range r.Steps {
 		st.Error = s.opts.Redact(st.Error)
-		st.Outputs = redactMap(st.Outputs, s.opts.Redact)
+		st.Outputs = engine.RedactValues(st.Outputs, s.opts.Redact)
 		atts := make([]engine.Attempt, len(st.Attempts))
 		for i, a := range st.Attempts {
 			a.Error = s.opts.Redact(a.Error)
-			a.Details = redactMap(a.Details, s.opts.Redact)
+			a.Details = engine.RedactValues(a.Details, s.opts.Redact)
 			atts[i] = a
 		}
 		st.Attempts = atts
