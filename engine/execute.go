@@ -51,7 +51,7 @@ func (e *Engine) execute(stop, hard context.Context, r *Run) {
 		x.wf = e.wfs.ByName(r.Workflow)
 	}
 	if x.wf == nil {
-		x.finish(writeCtx, Update{Status: StatusDead, Error: fmt.Sprintf("workflow %q is not loaded", r.Workflow)})
+		x.record(writeCtx, Update{Status: StatusDead, Error: fmt.Sprintf("workflow %q is not loaded", r.Workflow)})
 		return
 	}
 
@@ -120,13 +120,13 @@ func (x *execution) steps(stop, runCtx, writeCtx context.Context) {
 	}
 	deadline := started.Add(wf.Timeout)
 	if wf.Timeout > 0 && !now.Before(deadline) {
-		x.finish(writeCtx, Update{Status: StatusDead, Error: fmt.Sprintf("run timed out after %s", wf.Timeout)})
+		x.record(writeCtx, Update{Status: StatusDead, Error: fmt.Sprintf("run timed out after %s", wf.Timeout)})
 		return
 	}
 
 	env, err := x.e.envFor(r, wf)
 	if err != nil {
-		x.finish(writeCtx, Update{Status: StatusDead, Error: x.e.redact(err.Error())})
+		x.record(writeCtx, Update{Status: StatusDead, Error: x.e.redact(err.Error())})
 		return
 	}
 
@@ -141,7 +141,7 @@ func (x *execution) steps(stop, runCtx, writeCtx context.Context) {
 		if rec != nil && rec.Status.Done() {
 			env.Steps[step.ID] = workflows.StepEnv{Outputs: rec.Outputs, Status: string(rec.Status)}
 			if last {
-				x.finish(writeCtx, Update{Status: StatusSucceeded})
+				x.record(writeCtx, Update{Status: StatusSucceeded})
 			}
 			continue
 		}
@@ -172,7 +172,7 @@ func (x *execution) steps(stop, runCtx, writeCtx context.Context) {
 		env.Steps[step.ID] = workflows.StepEnv{Outputs: rec.Outputs, Status: string(rec.Status)}
 	}
 	if len(wf.Steps) == 0 {
-		x.finish(writeCtx, Update{Status: StatusSucceeded})
+		x.record(writeCtx, Update{Status: StatusSucceeded})
 	}
 }
 
@@ -380,8 +380,6 @@ func (x *execution) record(ctx context.Context, u Update) bool {
 	}
 	return false
 }
-
-func (x *execution) finish(ctx context.Context, u Update) { x.record(ctx, u) }
 
 // release hands the run back to the queue, due at once.
 func (x *execution) release(ctx context.Context) {

@@ -266,13 +266,12 @@ func (s *Server) handle(c *fiber.Ctx) error {
 // its buffers once the handler returns.
 func captureEvent(c *fiber.Ctx, body []byte, path string, now time.Time) engine.Event {
 	ev := engine.Event{
-		Method:      c.Method(),
+		Method:      strings.Clone(c.Method()),
 		Path:        path,
 		ContentType: string(c.Request().Header.ContentType()),
 		Body:        bytes.Clone(body),
 		ReceivedAt:  now,
 	}
-	ev.Method = strings.Clone(ev.Method)
 	hdr := &c.Request().Header
 	ev.Headers = make(map[string]string, hdr.Len())
 	hdr.VisitAll(func(k, v []byte) {
