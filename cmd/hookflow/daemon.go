@@ -480,15 +480,8 @@ func openStore(ctx context.Context, cfg daemonConfig, log *slog.Logger, m *admin
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
-		// We hold the file lock: leases in the file are a dead process's.
-		n, err := s.RescueAll(ctx, time.Now())
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("hand back runs of a previous process: %w", err)
-		}
-		if n > 0 {
-			log.Info("handed back runs a previous process held when it stopped", "runs", n)
-		}
+		// Leases live in this process's memory: runs a previous process held
+		// when it stopped are simply queued again.
 		return s, nil
 	default:
 		return nil, fmt.Errorf("--store %q: want bolt or a postgres:// URL", cfg.Store)

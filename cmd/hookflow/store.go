@@ -67,8 +67,8 @@ it runs.
 
 Runs already in PostgreSQL are left alone, so an interrupted migration can simply be
 run again. The runs in the bbolt file are left as they are. Runs that were running
-when their daemon stopped keep their lease and are picked up by a PostgreSQL node
-when it expires.
+when their daemon stopped are copied as queued, at the steps they had recorded, and
+run from there by a PostgreSQL node.
 
 Flags not given are read as serve reads them: --from from HOOKFLOW_DATA or the config
 file's data, --to from HOOKFLOW_STORE or its store (a postgres:// URL; this keeps the

@@ -39,8 +39,8 @@ func runStoreCmd(t *testing.T, env map[string]string, args ...string) (stdout, s
 }
 
 // seedBolt writes runs in every status into a new bbolt store at path:
-// steps with attempts and outputs, leases, a cancel request on a running
-// run, a replay, dedupe keys (one of them hit by a duplicate), binary and
+// steps with attempts and outputs, runs leased when the store closed, a
+// cancel request on a running run, a replay, dedupe keys (one of them hit by a duplicate), binary and
 // non-UTF-8 bodies. It returns every stored run, newest first.
 func seedBolt(t *testing.T, path string) []*engine.Run {
 	t.Helper()
@@ -49,7 +49,7 @@ func seedBolt(t *testing.T, path string) []*engine.Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { s.Close() }() // the store reopened below
 
 	n := 0
 	enqueue := func(workflow, key string, tweak ...func(*engine.Run)) *engine.Run {
@@ -153,6 +153,14 @@ func seedBolt(t *testing.T, path string) []*engine.Run {
 		t.Fatalf("seed duplicate: %+v, %v", res, err)
 	}
 
+	// Leases end with the process that took them: what a migration reads
+	// is the file as a stopped daemon leaves it, its leased runs queued.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = boltstore.Open(ctx, boltstore.Options{Path: path}); err != nil {
+		t.Fatal(err)
+	}
 	var all []*engine.Run
 	cursor := ""
 	for {
@@ -173,14 +181,14 @@ func seedBolt(t *testing.T, path string) []*engine.Run {
 		if r.ReplayOf != "" {
 			replays++
 		}
-		if r.Status == engine.StatusRunning && r.CancelRequested {
+		if !r.Status.Final() && r.CancelRequested {
 			cancelAsks++
 		}
 	}
 	if replays != 1 || cancelAsks != 1 {
-		t.Fatalf("seed has %d replays and %d running runs asked to cancel, want 1 of each", replays, cancelAsks)
+		t.Fatalf("seed has %d replays and %d unfinished runs asked to cancel, want 1 of each", replays, cancelAsks)
 	}
-	for _, st := range []engine.Status{engine.StatusQueued, engine.StatusRunning, engine.StatusRetrying,
+	for _, st := range []engine.Status{engine.StatusQueued, engine.StatusRetrying,
 		engine.StatusSucceeded, engine.StatusDead, engine.StatusCanceled} {
 		if statuses[st] == 0 {
 			t.Fatalf("seed has no %s run: %v", st, statuses)

@@ -28,5 +28,6 @@ func TestConformance(t *testing.T) {
 		Reopen: func(t *testing.T, closed engine.Store) engine.Store {
 			return openAt(t, boltstore.Options{Path: closed.(*boltstore.Store).Path()})
 		},
+		LeasesEndAtClose: true,
 	})
 }

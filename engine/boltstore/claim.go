@@ -1,21 +1,23 @@
 package boltstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/hookflow/hookflow/engine"
 )
 
 // Claim leases up to req.Max due runs, oldest due first.
 //
-// It walks the queue index from its start while runs are due. Runs of a
-// workflow at its concurrency limit are skipped (they stay first in line);
-// running runs per workflow are counted from the leases index, which holds
-// exactly the running runs, so no count lives only in memory.
+// The commit loop walks the queue index from its start while runs are due,
+// skipping runs already leased and workflows at their concurrency limit
+// (they stay first in line), and takes the leases in memory: a claim writes
+// nothing to the file (see leases.go). The claimed runs are then read, and
+// their JSON decoded, in a read transaction outside the loop.
 func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Claimed, error) {
 	switch {
 	case req.Max < 1:
@@ -26,40 +28,62 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 		return engine.Claimed{}, errors.New("boltstore: claim: Now is zero")
 	}
 	req.Now = utc(req.Now)
-	var out engine.Claimed
+	var (
+		picks []pick
+		next  time.Time
+	)
 	err := s.do(ctx, func(w *writeTx) error {
-		c, err := w.claim(req)
-		out = c
+		var err error
+		picks, next, err = w.claim(req)
 		return err
 	})
 	if err != nil {
 		return engine.Claimed{}, err
 	}
+	out := engine.Claimed{Runs: make([]*engine.Run, 0, len(picks)), NextDue: next}
+	if len(picks) == 0 {
+		return out, nil
+	}
+	err = s.view(func(tx *bolt.Tx) error {
+		runs, events := tx.Bucket(bucketRuns), tx.Bucket(bucketEvents)
+		for _, p := range picks {
+			r, err := getRun(runs, p.id)
+			if err != nil {
+				return fmt.Errorf("boltstore: claim: queued %w", err)
+			}
+			if err := withEvent(events, r); err != nil {
+				return fmt.Errorf("boltstore: claim: %w", err)
+			}
+			present(r, &p.lease)
+			out.Runs = append(out.Runs, r)
+		}
+		return nil
+	})
+	if err != nil {
+		// The runs stay leased until their leases expire and Rescue hands
+		// them back; a read failing here means the file is unreadable.
+		return engine.Claimed{}, err
+	}
 	return out, nil
 }
 
-func (w *writeTx) claim(req engine.ClaimRequest) (engine.Claimed, error) {
-	var running map[string]int
-	if len(req.Concurrency) > 0 {
-		running = map[string]int{}
-		_ = w.leases.ForEach(func(_, wf []byte) error {
-			running[string(wf)]++
-			return nil
-		})
-	}
+// pick is a run claimed in the commit loop, with a copy of its lease.
+type pick struct {
+	id    string
+	lease lease
+}
 
-	// Check phase: pick the runs and decode them; nothing is written yet.
-	type pick struct {
-		key []byte
-		run *engine.Run
-	}
-	var picks []pick
-	var next time.Time
+func (w *writeTx) claim(req engine.ClaimRequest) ([]pick, time.Time, error) {
+	var (
+		picks []pick
+		next  time.Time
+	)
+	t := w.s.leases
 	c := w.queue.Cursor()
 	for k, wf := c.First(); k != nil; k, wf = c.Next() {
 		due, id, ok := splitTimeKey(k)
 		if !ok {
-			return engine.Claimed{}, fmt.Errorf("boltstore: claim: corrupt queue key %x", k)
+			return nil, time.Time{}, fmt.Errorf("boltstore: claim: corrupt queue key %x", k)
 		}
 		if due.After(req.Now) {
 			next = due
@@ -68,20 +92,22 @@ func (w *writeTx) claim(req engine.ClaimRequest) (engine.Claimed, error) {
 		if len(picks) == req.Max {
 			break
 		}
+		t.mu.RLock()
+		_, leased := t.byID[id]
+		atLimit := false
 		if limit := req.Concurrency[string(wf)]; limit > 0 {
-			if running[string(wf)] >= limit {
-				continue
-			}
-			running[string(wf)]++
+			atLimit = t.byWF[string(wf)] >= limit
 		}
-		r, err := getRun(w.runs, id)
-		if err != nil {
-			return engine.Claimed{}, fmt.Errorf("boltstore: claim: queued %w", err)
+		t.mu.RUnlock()
+		if leased || atLimit {
+			continue
 		}
-		if err := withEvent(w.events, r); err != nil {
-			return engine.Claimed{}, fmt.Errorf("boltstore: claim: %w", err)
+		l := &lease{
+			workflow: string(wf), owner: req.Owner, token: t.nextToken(),
+			expires: req.Now.Add(req.LeaseFor), claimed: req.Now,
 		}
-		picks = append(picks, pick{key: bytes.Clone(k), run: r})
+		w.lease(id, l)
+		picks = append(picks, pick{id: id, lease: *l})
 	}
 	if next.IsZero() {
 		// Stopped at Max (or the end): find the first run not yet due.
@@ -89,29 +115,5 @@ func (w *writeTx) claim(req engine.ClaimRequest) (engine.Claimed, error) {
 			next, _, _ = splitTimeKey(k)
 		}
 	}
-
-	// Write phase.
-	out := engine.Claimed{Runs: make([]*engine.Run, 0, len(picks)), NextDue: next}
-	for _, p := range picks {
-		r := p.run
-		if err := w.del(w.queue, p.key); err != nil {
-			return engine.Claimed{}, err
-		}
-		w.queuedDelta--
-		r.Status = engine.StatusRunning
-		r.Claims++
-		r.Lease = engine.Lease{Owner: req.Owner, Token: r.Lease.Token + 1, ExpiresAt: req.Now.Add(req.LeaseFor)}
-		if r.StartedAt.IsZero() {
-			r.StartedAt = req.Now
-		}
-		r.UpdatedAt = req.Now
-		if err := w.put(w.leases, timeKey(r.Lease.ExpiresAt, r.ID), []byte(r.Workflow)); err != nil {
-			return engine.Claimed{}, err
-		}
-		if err := w.saveRun(r); err != nil {
-			return engine.Claimed{}, err
-		}
-		out.Runs = append(out.Runs, r)
-	}
-	return out, nil
+	return picks, next, nil
 }

@@ -137,20 +137,28 @@ func (s *Store) commit(batch []*op) {
 		}
 		if failed >= 0 {
 			_ = tx.Rollback()
+			w.undoAll()
 			s.log.Error("boltstore: write failed; redoing the batch without it", "err", live[failed].err)
 			s.answer(live[failed], live[failed].err)
 			live = slices.Delete(live, failed, failed+1)
 			continue
 		}
-		if err := tx.Commit(); err != nil {
-			s.log.Error("boltstore: commit failed", "ops", len(live), "err", err)
-			s.answerAll(live, fmt.Errorf("boltstore: commit: %w", err))
-			return
-		}
-		s.commits.Add(1)
-		s.ops.Add(uint64(len(live)))
-		if s.opts.OnCommit != nil {
-			s.opts.OnCommit(len(live), time.Since(start))
+		if !w.dirty {
+			// Claims and renewals that found nothing to change write
+			// nothing: no commit, no fsync.
+			_ = tx.Rollback()
+		} else {
+			if err := tx.Commit(); err != nil {
+				w.undoAll()
+				s.log.Error("boltstore: commit failed", "ops", len(live), "err", err)
+				s.answerAll(live, fmt.Errorf("boltstore: commit: %w", err))
+				return
+			}
+			s.commits.Add(1)
+			s.ops.Add(uint64(len(live)))
+			if s.opts.OnCommit != nil {
+				s.opts.OnCommit(len(live), time.Since(start))
+			}
 		}
 		s.queued.Add(int64(w.queuedDelta))
 		if w.wake {
@@ -175,30 +183,59 @@ func (s *Store) answerAll(ops []*op, err error) {
 }
 
 // writeTx is a batch's write transaction with its buckets and what the
-// batch changes outside bbolt (applied only after the commit).
+// batch changes outside bbolt.
+//
+// Ops change the lease table as they go (a later op of the batch must see
+// an earlier one's claim); each change registers its undo, run in reverse
+// when the batch is rolled back or its commit fails.
 type writeTx struct {
 	s                            *Store
 	tx                           *bolt.Tx
-	runs, queue, leases, dedupe  *bolt.Bucket
+	runs, queue, dedupe          *bolt.Bucket
 	dedupeExp, finished, created *bolt.Bucket
 	events                       *bolt.Bucket
 	queuedDelta                  int  // entries added to the queue bucket
 	wake                         bool // something may have become claimable
+	dirty                        bool // something was written: commit
+	undo                         []func()
 }
 
 func newWriteTx(s *Store, tx *bolt.Tx) *writeTx {
 	return &writeTx{
 		s: s, tx: tx,
-		runs: tx.Bucket(bucketRuns), queue: tx.Bucket(bucketQueue), leases: tx.Bucket(bucketLeases),
+		runs: tx.Bucket(bucketRuns), queue: tx.Bucket(bucketQueue),
 		dedupe: tx.Bucket(bucketDedupe), dedupeExp: tx.Bucket(bucketDedupeExp),
 		finished: tx.Bucket(bucketFinished), created: tx.Bucket(bucketCreated),
 		events: tx.Bucket(bucketEvents),
 	}
 }
 
+// undoAll reverts the batch's lease changes, newest first.
+func (w *writeTx) undoAll() {
+	for i := len(w.undo) - 1; i >= 0; i-- {
+		w.undo[i]()
+	}
+	w.undo = nil
+}
+
+// lease takes id's lease for this batch.
+func (w *writeTx) lease(id string, l *lease) {
+	w.s.leases.add(id, l)
+	w.undo = append(w.undo, func() { w.s.leases.remove(id) })
+}
+
+// unlease ends id's lease for this batch.
+func (w *writeTx) unlease(id string) {
+	if l := w.s.leases.remove(id); l != nil {
+		w.undo = append(w.undo, func() { w.s.leases.add(id, l) })
+		w.wake = true // a concurrency slot is free
+	}
+}
+
 // put and del wrap bbolt's errors as writeErrors: they happen after an op's
 // checks, so the op may be half-written and the batch must be redone.
 func (w *writeTx) put(b *bolt.Bucket, k, v []byte) error {
+	w.dirty = true
 	if err := b.Put(k, v); err != nil {
 		return &writeError{fmt.Errorf("boltstore: write: %w", err)}
 	}
@@ -206,6 +243,7 @@ func (w *writeTx) put(b *bolt.Bucket, k, v []byte) error {
 }
 
 func (w *writeTx) del(b *bolt.Bucket, k []byte) error {
+	w.dirty = true
 	if err := b.Delete(k); err != nil {
 		return &writeError{fmt.Errorf("boltstore: delete: %w", err)}
 	}

@@ -51,9 +51,10 @@ func (b *bundle) hold() {
 	inside := make(chan struct{})
 	release := b.release
 	go func() {
-		b.gateErr <- b.s.do(context.Background(), func(*writeTx) error {
+		b.gateErr <- b.s.do(context.Background(), func(w *writeTx) error {
 			close(inside)
 			<-release
+			w.dirty = true // commit, as a write would
 			return nil
 		})
 	}()
@@ -226,7 +227,8 @@ func TestFailingOpDoesNotFailBatch(t *testing.T) {
 	for name, call := range calls {
 		go func() { results <- result{name, call()} }()
 	}
-	b.waitPending(len(calls))
+	// A renewal and a stale lease never reach the loop: leases are in memory.
+	b.waitPending(len(calls) - 2)
 	before := b.s.Stats().Commits
 	b.letGo()
 	want := map[string]error{

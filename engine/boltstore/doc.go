@@ -36,22 +36,37 @@
 // nanoseconds, big-endian), so byte order is time order. Run ids are UUIDv7,
 // time-ordered, so new runs append to the runs bucket.
 //
-//	meta        "version" → layout version ("2")
-//	runs        id → JSON of engine.Run without its Event (rewritten by every claim and record)
+//	meta        "version" → layout version ("3")
+//	runs        id → JSON of engine.Run without its Event (rewritten by every record)
 //	events      id → JSON of the run's engine.Event but its body ‖ 0x00 ‖ raw body (written once, at enqueue)
-//	queue       dueAt ‖ id → workflow        queued and retrying runs (Claim)
-//	leases      expiresAt ‖ id → workflow    running runs (Rescue, concurrency counts)
+//	queue       dueAt ‖ id → workflow        every unfinished run: queued, retrying and running
 //	dedupe      workflow ‖ 0x00 ‖ key → until ‖ id
 //	dedupe_exp  until ‖ workflow ‖ 0x00 ‖ key → ""   (Purge of expired keys)
 //	finished    finishedAt ‖ id → createdAt  final runs (Purge)
 //	created     createdAt ‖ id → workflow    (List, newest first)
 //
-// Claim walks queue from its start while runs are due, skipping workflows at
-// their concurrency limit. Running runs per workflow are counted from the
-// leases bucket during the claim (it holds exactly the running runs), so
-// there is no in-memory count to rebuild or to drift. Only the number of
-// queued runs (for Options.MaxQueued and Stats) is kept in memory, counted
-// from the queue bucket at Open.
+// # Leases in memory
+//
+// Leases are not in the file (leases.go): one process holds the file lock,
+// so a lease never has to outlive it. A claim takes leases in a table in
+// memory and writes nothing; a running run stays in the queue bucket, and
+// claims skip the leased ones. Renew only moves an expiry in memory. The
+// stored state of a running run is the one its last Record (or its enqueue)
+// wrote; Get and List apply the lease to it. After a crash the queue still
+// holds every unfinished run, so the runs that were running are claimable
+// at once, at their first unfinished step, with no lease to wait out.
+// Running runs per workflow (concurrency limits) are counted in the table.
+//
+// The commit loop alone adds and removes leases, so a claim and a Record of the
+// same batch see each other. A batch that wrote nothing (claims, Rescue with
+// nothing expired) is rolled back: no commit, no fsync. Record builds and
+// encodes the new state in its caller's goroutine, from a read transaction;
+// the loop checks the lease and writes the bytes. Layout 2 (leases in a
+// bucket) is upgraded at Open.
+//
+// Claim walks queue from its start while runs are due, skipping leased runs
+// and workflows at their concurrency limit. Only the number of entries in
+// queue (for Options.MaxQueued and Stats) is kept in memory, counted at Open.
 //
 // # Caveats
 //

@@ -166,9 +166,9 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 		fresh++
 		results[i] = engine.EnqueueResult{RunID: r.ID}
 	}
-	if max := w.s.opts.MaxQueued; max > 0 && w.s.queued.Load()+int64(w.queuedDelta+fresh) > int64(max) {
+	if max := w.s.opts.MaxQueued; max > 0 && w.s.waiting()+int64(w.queuedDelta+fresh) > int64(max) {
 		return fmt.Errorf("boltstore: enqueue: %d runs waiting, limit %d: %w",
-			w.s.queued.Load()+int64(w.queuedDelta), max, engine.ErrFull)
+			w.s.waiting()+int64(w.queuedDelta), max, engine.ErrFull)
 	}
 
 	for i, rec := range recs {

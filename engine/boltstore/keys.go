@@ -10,20 +10,22 @@ var (
 	bucketMeta      = []byte("meta")
 	bucketRuns      = []byte("runs")
 	bucketQueue     = []byte("queue")
-	bucketLeases    = []byte("leases")
 	bucketDedupe    = []byte("dedupe")
 	bucketDedupeExp = []byte("dedupe_exp")
 	bucketFinished  = []byte("finished")
 	bucketCreated   = []byte("created")
 	bucketEvents    = []byte("events")
 
-	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketQueue, bucketLeases, bucketDedupe,
+	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketQueue, bucketDedupe,
 		bucketDedupeExp, bucketFinished, bucketCreated, bucketEvents}
+
+	// bucketLeases held the leases in layout 2; upgradeFrom2 removes it.
+	bucketLeases = []byte("leases")
 
 	metaVersion = []byte("version")
 	// layoutVersion is bumped when the bucket layout or the run encoding
 	// changes incompatibly.
-	layoutVersion = []byte("2")
+	layoutVersion = []byte("3")
 )
 
 // timeLen is the size of an encoded time: 8 bytes of Unix seconds with the

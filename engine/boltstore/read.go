@@ -29,6 +29,7 @@ func (s *Store) Get(ctx context.Context, runID string) (*engine.Run, error) {
 		if r, err = getRun(tx.Bucket(bucketRuns), runID); err != nil {
 			return err
 		}
+		s.present(r)
 		return withEvent(tx.Bucket(bucketEvents), r)
 	})
 	if err != nil {
@@ -116,6 +117,7 @@ func (s *Store) List(ctx context.Context, f engine.ListFilter) ([]*engine.Run, s
 				if r, err = getRun(runs, id); err != nil {
 					return fmt.Errorf("boltstore: list: %w", err)
 				}
+				s.present(r)
 				if f.Status != "" && r.Status != f.Status {
 					continue
 				}
@@ -139,4 +141,13 @@ func (s *Store) List(ctx context.Context, f engine.ListFilter) ([]*engine.Run, s
 		out = []*engine.Run{}
 	}
 	return out, cursor, nil
+}
+
+// present applies r's lease, if it is leased, to its stored state.
+func (s *Store) present(r *engine.Run) {
+	if l, ok := s.leases.get(r.ID); ok {
+		present(r, &l)
+	} else {
+		present(r, nil)
+	}
 }

@@ -2,16 +2,23 @@ package boltstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/hookflow/hookflow/engine"
 )
 
-// Record applies u to a claimed run, fenced by lease.Token.
-func (s *Store) Record(ctx context.Context, runID string, lease engine.Lease, u engine.Update) error {
+// Record applies u to a claimed run, fenced by held.Token.
+//
+// The new state is built and encoded here, from a read of the stored state,
+// so that the commit loop only checks the lease and writes bytes. Only the
+// lease holder writes a leased run's state; the one change another caller
+// can make meanwhile, a cancel, is seen in the loop and the state rebuilt
+// there (rare).
+func (s *Store) Record(ctx context.Context, runID string, held engine.Lease, u engine.Update) error {
 	switch u.Status {
 	case engine.StatusRunning, engine.StatusRetrying, engine.StatusQueued,
 		engine.StatusSucceeded, engine.StatusDead, engine.StatusCanceled:
@@ -25,28 +32,59 @@ func (s *Store) Record(ctx context.Context, runID string, lease engine.Lease, u 
 	if u.Status == engine.StatusRetrying && u.DueAt.IsZero() {
 		u.DueAt = u.At
 	}
-	var step *engine.StepRecord
 	if u.Step != nil {
-		// Checked here, not in the commit loop: an output JSON cannot hold
-		// (NaN, a channel) is the caller's error.
-		if _, err := json.Marshal(u.Step); err != nil {
-			return fmt.Errorf("boltstore: record run %s: step %s: %w", runID, u.Step.ID, err)
-		}
 		c := *u.Step // stored by value: later changes by the caller do not leak in
-		step = &c
+		u.Step = &c
 	}
 	if s.closed.Load() {
 		return engine.ErrClosed
 	}
-	return s.do(ctx, func(w *writeTx) error { return w.record(runID, lease, u, step) })
+	l, ok := s.leases.get(runID)
+	if !ok || l.token != held.Token {
+		return s.notLeased(runID)
+	}
+	var rec *recordChange
+	err := s.view(func(tx *bolt.Tx) error {
+		r, err := getRun(tx.Bucket(bucketRuns), runID)
+		if err != nil {
+			return err
+		}
+		rec, err = newRecordChange(r, &l, u)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("boltstore: record run %s: %w", runID, err)
+	}
+	return s.do(ctx, func(w *writeTx) error { return w.record(runID, held.Token, u, rec) })
 }
 
-func (w *writeTx) record(id string, lease engine.Lease, u engine.Update, step *engine.StepRecord) error {
-	r, err := w.fenced(id, lease)
+// notLeased explains why a write by a lease holder is refused.
+func (s *Store) notLeased(runID string) error {
+	err := s.view(func(tx *bolt.Tx) error {
+		_, err := getRun(tx.Bucket(bucketRuns), runID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	if step != nil {
+	return fmt.Errorf("boltstore: run %s: %w", runID, engine.ErrLeaseLost)
+}
+
+// recordChange is a Record's new state, encoded, and what the loop must
+// change in the indexes for it.
+type recordChange struct {
+	run      *engine.Run
+	enc      []byte
+	oldDue   time.Time // the run's queue entry before the change
+	cancel   bool      // the lease's cancel flag the change was built with
+	canceled bool      // a cancel turned the change into canceled
+}
+
+// newRecordChange applies u to r, the stored state, as the holder of l.
+func newRecordChange(r *engine.Run, l *lease, u engine.Update) (*recordChange, error) {
+	present(r, l)
+	c := &recordChange{run: r, oldDue: r.DueAt, cancel: l.cancel}
+	if step := u.Step; step != nil {
 		replaced := false
 		for i := range r.Steps {
 			if r.Steps[i].ID == step.ID {
@@ -60,60 +98,89 @@ func (w *writeTx) record(id string, lease engine.Lease, u engine.Update, step *e
 	}
 	r.UpdatedAt, r.Error = u.At, u.Error
 	status := u.Status
-	canceled := r.CancelRequested && !status.Final()
-	if canceled {
-		status = engine.StatusCanceled
+	if r.CancelRequested && !status.Final() {
+		status, c.canceled = engine.StatusCanceled, true
 	}
+	r.Status = status
 	if status != engine.StatusRunning {
-		if err := w.release(r); err != nil {
+		r.Lease.Owner, r.Lease.ExpiresAt = "", time.Time{} // the token stays
+	}
+	switch status {
+	case engine.StatusRetrying:
+		r.DueAt = u.DueAt
+	case engine.StatusQueued:
+		r.DueAt = u.At
+	case engine.StatusSucceeded, engine.StatusDead, engine.StatusCanceled:
+		r.FinishedAt = u.At
+	}
+	enc, err := encodeRun(r)
+	if err != nil {
+		if u.Step != nil { // the one new part of the state
+			return nil, fmt.Errorf("step %s: %w", u.Step.ID, err)
+		}
+		return nil, err
+	}
+	c.enc = enc
+	return c, nil
+}
+
+func (w *writeTx) record(id string, token int64, u engine.Update, c *recordChange) error {
+	l, ok := w.s.leases.get(id)
+	if !ok || l.token != token {
+		if w.runs.Get([]byte(id)) == nil {
+			return fmt.Errorf("boltstore: run %s: %w", id, engine.ErrNotFound)
+		}
+		return fmt.Errorf("boltstore: run %s: %w", id, engine.ErrLeaseLost)
+	}
+	if l.cancel && !c.cancel {
+		// Canceled since the change was built: build it again.
+		r, err := getRun(w.runs, id)
+		if err != nil {
+			return err
+		}
+		if c, err = newRecordChange(r, &l, u); err != nil {
 			return err
 		}
 	}
-	switch status {
-	case engine.StatusRunning:
-		r.Status = status
-	case engine.StatusRetrying:
-		err = w.requeue(r, status, u.DueAt)
-	case engine.StatusQueued:
-		err = w.requeue(r, status, u.At)
-	default:
-		err = w.finish(r, status, u.At)
-	}
-	if err != nil {
+	r := c.run
+	if err := w.put(w.runs, []byte(id), c.enc); err != nil {
 		return err
 	}
-	if err := w.saveRun(r); err != nil {
-		return err
+	if r.Status != engine.StatusRunning {
+		w.unlease(id)
+		if err := w.moveQueued(r, c.oldDue); err != nil {
+			return err
+		}
 	}
-	if canceled {
+	if c.canceled {
 		return fmt.Errorf("boltstore: record run %s: %w", id, engine.ErrCanceled)
 	}
 	return nil
 }
 
-// Renew moves a held lease's expiry to until.
-func (s *Store) Renew(ctx context.Context, runID string, lease engine.Lease, until time.Time) error {
+// Renew moves a held lease's expiry to until. Leases live in memory, so a
+// renewal writes nothing.
+func (s *Store) Renew(ctx context.Context, runID string, held engine.Lease, until time.Time) error {
 	if until.IsZero() {
 		return fmt.Errorf("boltstore: renew run %s: until is zero", runID)
 	}
-	until = utc(until)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.closed.Load() {
 		return engine.ErrClosed
 	}
-	return s.do(ctx, func(w *writeTx) error {
-		r, err := w.fenced(runID, lease)
-		if err != nil {
-			return err
+	until = utc(until)
+	renewed := false
+	s.leases.update(runID, func(l *lease) {
+		if l.token == held.Token {
+			l.expires, renewed = until, true
 		}
-		if err := w.del(w.leases, timeKey(r.Lease.ExpiresAt, r.ID)); err != nil {
-			return err
-		}
-		r.Lease.ExpiresAt = until
-		if err := w.put(w.leases, timeKey(until, r.ID), []byte(r.Workflow)); err != nil {
-			return err
-		}
-		return w.saveRun(r)
 	})
+	if renewed {
+		return nil
+	}
+	return s.notLeased(runID)
 }
 
 // Rescue requeues every running run whose lease expired before now, due at
@@ -125,10 +192,13 @@ func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 		return 0, errors.New("boltstore: rescue: now is zero")
 	}
 	now = utc(now)
+	if len(s.leases.expired(now)) == 0 {
+		return 0, ctx.Err()
+	}
 	var n int
 	err := s.do(ctx, func(w *writeTx) error {
 		var err error
-		n, err = w.rescue(now, now)
+		n, err = w.rescue(now)
 		return err
 	})
 	if err != nil {
@@ -137,59 +207,34 @@ func (s *Store) Rescue(ctx context.Context, now time.Time) (int, error) {
 	return n, nil
 }
 
-// RescueAll hands back every leased run, expired or not, due at now. The
-// daemon calls it right after Open: bbolt's file lock makes this process the
-// only user of the file, so any lease found in it belongs to a process that
-// died (a kill -9), and its runs need not wait for the lease to expire.
-func (s *Store) RescueAll(ctx context.Context, now time.Time) (int, error) {
-	if now.IsZero() {
-		return 0, errors.New("boltstore: rescue all: now is zero")
-	}
-	now = utc(now)
-	var n int
-	err := s.do(ctx, func(w *writeTx) error {
-		var err error
-		n, err = w.rescue(time.Unix(1<<40, 0), now)
-		return err
-	})
-	return n, err
-}
-
-// rescue releases the runs whose lease expires before cutoff, due at now.
-func (w *writeTx) rescue(cutoff, now time.Time) (int, error) {
+// rescue releases the runs whose lease expired before now, due at now.
+func (w *writeTx) rescue(now time.Time) (int, error) {
+	ids := w.s.leases.expired(now)
 	type expired struct {
-		key []byte
-		run *engine.Run
+		run    *engine.Run
+		oldDue time.Time
 	}
-	var found []expired
-	c := w.leases.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		exp, id, ok := splitTimeKey(k)
-		if !ok {
-			return 0, fmt.Errorf("boltstore: rescue: corrupt lease key %x", k)
-		}
-		if !exp.Before(cutoff) {
-			break
-		}
+	found := make([]expired, 0, len(ids))
+	for _, id := range ids {
 		r, err := getRun(w.runs, id)
 		if err != nil {
 			return 0, fmt.Errorf("boltstore: rescue: leased %w", err)
 		}
-		found = append(found, expired{key: append([]byte(nil), k...), run: r})
+		l, _ := w.s.leases.get(id)
+		present(r, &l)
+		found = append(found, expired{run: r, oldDue: r.DueAt})
 	}
 	for _, e := range found {
 		r := e.run
-		if err := w.release(r); err != nil {
-			return 0, err
-		}
+		w.unlease(r.ID)
+		r.Lease.Owner, r.Lease.ExpiresAt = "", time.Time{}
 		r.UpdatedAt = now
-		var err error
 		if r.CancelRequested {
-			err = w.finish(r, engine.StatusCanceled, now)
+			r.Status, r.FinishedAt = engine.StatusCanceled, now
 		} else {
-			err = w.requeue(r, engine.StatusQueued, now)
+			r.Status, r.DueAt = engine.StatusQueued, now
 		}
-		if err != nil {
+		if err := w.moveQueued(r, e.oldDue); err != nil {
 			return 0, err
 		}
 		if err := w.saveRun(r); err != nil {
@@ -213,20 +258,27 @@ func (s *Store) Cancel(ctx context.Context, runID string, now time.Time) error {
 		if err != nil {
 			return err
 		}
+		l, leased := w.s.leases.get(runID)
+		if leased {
+			present(r, &l)
+		} else {
+			present(r, nil)
+		}
 		switch {
 		case r.Status.Final():
 			return fmt.Errorf("boltstore: cancel run %s (%s): %w", runID, r.Status, engine.ErrFinished)
-		case r.Status == engine.StatusRunning:
+		case leased:
 			if r.CancelRequested {
 				return nil
 			}
+			w.s.leases.update(runID, func(l *lease) { l.cancel = true })
+			w.undo = append(w.undo, func() { w.s.leases.update(runID, func(l *lease) { l.cancel = false }) })
 			r.CancelRequested = true
 		default:
-			if err := w.unqueue(r); err != nil {
-				return err
-			}
+			oldDue := r.DueAt
 			r.CancelRequested = true
-			if err := w.finish(r, engine.StatusCanceled, now); err != nil {
+			r.Status, r.FinishedAt = engine.StatusCanceled, now
+			if err := w.moveQueued(r, oldDue); err != nil {
 				return err
 			}
 		}

@@ -94,54 +94,19 @@ func (w *writeTx) saveRun(r *engine.Run) error {
 	return w.put(w.runs, []byte(r.ID), v)
 }
 
-// fenced loads a run for a write by the lease holder: ErrNotFound, or
-// ErrLeaseLost unless the run is running under lease's token.
-func (w *writeTx) fenced(id string, lease engine.Lease) (*engine.Run, error) {
-	r, err := getRun(w.runs, id)
-	if err != nil {
-		return nil, err
-	}
-	if r.Status != engine.StatusRunning || r.Lease.Token != lease.Token {
-		return nil, fmt.Errorf("boltstore: run %s: %w", id, engine.ErrLeaseLost)
-	}
-	return r, nil
-}
-
-// release ends a running run's lease: the leases index entry goes, Owner and
-// ExpiresAt are cleared, Token stays so that the next claim's is greater.
-func (w *writeTx) release(r *engine.Run) error {
-	if err := w.del(w.leases, timeKey(r.Lease.ExpiresAt, r.ID)); err != nil {
+// moveQueued updates the queue index for r's new status: its entry, due at
+// oldDue, goes; a queued or retrying run gets one due at r.DueAt, a final one
+// an entry in the finished index.
+func (w *writeTx) moveQueued(r *engine.Run, oldDue time.Time) error {
+	if err := w.del(w.queue, timeKey(oldDue, r.ID)); err != nil {
 		return err
 	}
-	r.Lease.Owner, r.Lease.ExpiresAt = "", time.Time{}
-	w.wake = true // a concurrency slot is free
-	return nil
-}
-
-// requeue puts a run in the queue, due at due.
-func (w *writeTx) requeue(r *engine.Run, status engine.Status, due time.Time) error {
-	r.Status, r.DueAt = status, due
-	if err := w.put(w.queue, timeKey(due, r.ID), []byte(r.Workflow)); err != nil {
-		return err
+	if r.Status.Final() {
+		w.queuedDelta--
+		return w.put(w.finished, timeKey(r.FinishedAt, r.ID), timePrefix(r.CreatedAt))
 	}
-	w.queuedDelta++
 	w.wake = true
-	return nil
-}
-
-// finish makes a run final at at.
-func (w *writeTx) finish(r *engine.Run, status engine.Status, at time.Time) error {
-	r.Status, r.FinishedAt = status, at
-	return w.put(w.finished, timeKey(at, r.ID), timePrefix(r.CreatedAt))
-}
-
-// unqueue removes a queued or retrying run from the queue.
-func (w *writeTx) unqueue(r *engine.Run) error {
-	if err := w.del(w.queue, timeKey(r.DueAt, r.ID)); err != nil {
-		return err
-	}
-	w.queuedDelta--
-	return nil
+	return w.put(w.queue, timeKey(r.DueAt, r.ID), []byte(r.Workflow))
 }
 
 // utc returns t in UTC without a monotonic reading, so stored times read

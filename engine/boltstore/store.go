@@ -98,9 +98,11 @@ type Store struct {
 	done chan struct{} // closed when the commit loop has exited
 	wake chan struct{} // buffered 1: engine.Waker
 
-	// queued counts the entries of the queue bucket; changed by the commit
-	// loop after each commit (rebuilt at Open).
+	// queued counts the entries of the queue bucket (queued, retrying and
+	// leased runs); changed by the commit loop after each commit (rebuilt at
+	// Open).
 	queued  atomic.Int64
+	leases  *leaseTable
 	commits atomic.Uint64
 	ops     atomic.Uint64
 }
@@ -134,7 +136,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	var queued int64
 	err = db.Update(func(tx *bolt.Tx) error {
-		if err := checkLayout(tx); err != nil {
+		if err := checkLayout(tx, opts.Now()); err != nil {
 			return err
 		}
 		for _, name := range allBuckets {
@@ -145,20 +147,26 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if err := tx.Bucket(bucketMeta).Put(metaVersion, layoutVersion); err != nil {
 			return fmt.Errorf("write layout version: %w", err)
 		}
-		queued = int64(tx.Bucket(bucketQueue).Stats().KeyN)
 		return nil
 	})
+	if err == nil {
+		err = db.View(func(tx *bolt.Tx) error {
+			queued = int64(tx.Bucket(bucketQueue).Stats().KeyN)
+			return nil
+		})
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore: open %s: %w", opts.Path, err)
 	}
 	s := &Store{
-		db:   db,
-		opts: opts,
-		log:  opts.Logger,
-		kick: make(chan struct{}, 1),
-		done: make(chan struct{}),
-		wake: make(chan struct{}, 1),
+		db:     db,
+		opts:   opts,
+		log:    opts.Logger,
+		kick:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+		wake:   make(chan struct{}, 1),
+		leases: newLeaseTable(opts.Now()),
 	}
 	s.queued.Store(queued)
 	go s.loop()
@@ -184,13 +192,17 @@ func openError(path string, timeout time.Duration, err error) error {
 }
 
 // checkLayout refuses a bbolt file that some other program wrote, or that a
-// newer hookflow wrote with another layout.
-func checkLayout(tx *bolt.Tx) error {
+// newer hookflow wrote with another layout; it upgrades layout 2.
+func checkLayout(tx *bolt.Tx, now time.Time) error {
 	if meta := tx.Bucket(bucketMeta); meta != nil {
-		if v := meta.Get(metaVersion); !bytes.Equal(v, layoutVersion) {
-			return fmt.Errorf("store layout version %q, this build reads %q", v, layoutVersion)
+		v := meta.Get(metaVersion)
+		switch {
+		case bytes.Equal(v, layoutVersion):
+			return nil
+		case bytes.Equal(v, []byte("2")):
+			return upgradeFrom2(tx, now)
 		}
-		return nil
+		return fmt.Errorf("store layout version %q, this build reads %q", v, layoutVersion)
 	}
 	var foreign []string
 	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
@@ -219,8 +231,12 @@ type Stats struct {
 
 // Stats returns the commit loop's counters.
 func (s *Store) Stats() Stats {
-	return Stats{Commits: s.commits.Load(), Ops: s.ops.Load(), Queued: s.queued.Load()}
+	return Stats{Commits: s.commits.Load(), Ops: s.ops.Load(), Queued: s.waiting()}
 }
+
+// waiting is the number of queued or retrying runs: the queue bucket also
+// holds the leased ones.
+func (s *Store) waiting() int64 { return s.queued.Load() - int64(s.leases.len()) }
 
 // Close stops accepting writes (they return engine.ErrClosed), commits the
 // writes already queued, and closes the file.
@@ -269,9 +285,10 @@ func (s *Store) QueueDepth(ctx context.Context) (map[engine.Status]int, error) {
 		for k, _ := c.Seek(now); k != nil; k, _ = c.Next() {
 			later++
 		}
-		depth[engine.StatusQueued] = waiting - later
+		running := s.leases.len()
+		depth[engine.StatusQueued] = max(0, waiting-later-running)
 		depth[engine.StatusRetrying] = later
-		depth[engine.StatusRunning] = tx.Bucket(bucketLeases).Stats().KeyN
+		depth[engine.StatusRunning] = running
 		return nil
 	})
 	return depth, err

@@ -111,18 +111,37 @@ func durabilityReopen(t *testing.T, h Harness) {
 	}
 	t.Cleanup(func() { closeStore(t, s) })
 	g := &fixture{t: t, s: s, ctx: f.ctx}
+	if h.LeasesEndAtClose {
+		// The claimed run is queued again with its recorded step; the old
+		// holder is fenced out, and the run is claimed again first.
+		want := *before[0]
+		want.Status, want.Lease.Owner, want.Lease.ExpiresAt = engine.StatusQueued, "", time.Time{}
+		before[0] = &want
+	}
 	for i, id := range ids {
 		wantRun(t, "run after reopen", g.get(id), before[i])
 	}
-	// The lease survived: not rescued before it expires, and it still fences.
-	if n, err := s.Rescue(g.ctx, at(30*time.Second)); err != nil || n != 0 {
-		t.Errorf("Rescue before expiry after reopen = %d, %v; want 0", n, err)
+	wantClaimable := ids[1:2]
+	if h.LeasesEndAtClose {
+		wantErr(t, "Record by the holder from before Close", s.Record(g.ctx, claimed.ID, claimed.Lease,
+			engine.Update{Status: engine.StatusSucceeded, At: at(2 * time.Second)}), engine.ErrLeaseLost)
+		wantClaimable = ids[0:2]
+	} else {
+		// The lease survived: not rescued before it expires, and it still fences.
+		if n, err := s.Rescue(g.ctx, at(30*time.Second)); err != nil || n != 0 {
+			t.Errorf("Rescue before expiry after reopen = %d, %v; want 0", n, err)
+		}
+		g.record(claimed.ID, claimed.Lease, engine.Update{Status: engine.StatusSucceeded, At: at(2 * time.Second)})
 	}
-	g.record(claimed.ID, claimed.Lease, engine.Update{Status: engine.StatusSucceeded, At: at(2 * time.Second)})
 	// The queue, the due index and the dedupe index survived.
 	c := g.claim(claimReq(at(time.Minute), 10))
-	wantIDs(t, "claim after reopen", idsOf(c.Runs), ids[1:2])
+	wantIDs(t, "claim after reopen", idsOf(c.Runs), wantClaimable)
 	wantTime(t, "NextDue after reopen", c.NextDue, at(time.Hour))
+	if h.LeasesEndAtClose {
+		if r := c.Runs[0]; r.Claims != 2 || len(r.Steps) != 1 {
+			t.Errorf("reclaimed after reopen: %d claims, %d steps; want 2 and the recorded step", r.Claims, len(r.Steps))
+		}
+	}
 	dup := fullRun(nil)
 	dup.CreatedAt = at(time.Minute)
 	if res := g.enqueue(dup); !res[0].Duplicate || res[0].RunID != ids[1] {

@@ -20,6 +20,12 @@ type Harness struct {
 	// Reopen opens the same underlying data as closed, which the suite has
 	// already closed (durability tests). Nil skips those tests.
 	Reopen func(t *testing.T, closed engine.Store) engine.Store
+	// LeasesEndAtClose says the backend keeps leases in the process that
+	// took them (bbolt: one process per file, so a lease cannot outlive it).
+	// After Reopen a run that was claimed is queued again, at its recorded
+	// steps. Without it, leases are stored and survive Reopen (PostgreSQL,
+	// where other nodes go on while one restarts).
+	LeasesEndAtClose bool
 }
 
 // Run runs the whole conformance suite as subtests of t.

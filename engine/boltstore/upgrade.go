@@ -1,0 +1,60 @@
+package boltstore
+
+import (
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+// upgradeFrom2 turns a layout 2 file into layout 3, in Open's transaction.
+//
+// Layout 2 kept leases in a leases bucket and took a claimed run out of the
+// queue bucket; layout 3 keeps leases in memory and leaves claimed runs in
+// the queue. The only process that could hold those leases is gone (this
+// one holds the file lock), so every run they name goes back to the queue,
+// due at now, as a restart of layout 2 did; the bucket is then dropped.
+func upgradeFrom2(tx *bolt.Tx, now time.Time) error {
+	leases := tx.Bucket(bucketLeases)
+	runs, queue, finished := tx.Bucket(bucketRuns), tx.Bucket(bucketQueue), tx.Bucket(bucketFinished)
+	if leases == nil || runs == nil || queue == nil || finished == nil {
+		return fmt.Errorf("store layout 2 without its buckets: corrupt")
+	}
+	now = utc(now)
+	err := leases.ForEach(func(k, _ []byte) error {
+		_, id, ok := splitTimeKey(k)
+		if !ok {
+			return fmt.Errorf("upgrade layout 2: corrupt lease key %x", k)
+		}
+		r, err := getRun(runs, id)
+		if err != nil {
+			return fmt.Errorf("upgrade layout 2: leased %w", err)
+		}
+		r.Lease.Owner, r.Lease.ExpiresAt = "", time.Time{}
+		r.UpdatedAt = now
+		if r.CancelRequested {
+			r.Status, r.FinishedAt = engine.StatusCanceled, now
+			err = finished.Put(timeKey(now, id), timePrefix(r.CreatedAt))
+		} else {
+			r.Status, r.DueAt = engine.StatusQueued, now
+			err = queue.Put(timeKey(now, id), []byte(r.Workflow))
+		}
+		if err != nil {
+			return fmt.Errorf("upgrade layout 2: %w", err)
+		}
+		v, err := encodeRun(r)
+		if err != nil {
+			return fmt.Errorf("upgrade layout 2: %w", err)
+		}
+		return runs.Put([]byte(id), v)
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(bucketLeases); err != nil {
+		return fmt.Errorf("upgrade layout 2: drop the leases bucket: %w", err)
+	}
+	return nil
+}
