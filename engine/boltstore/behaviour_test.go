@@ -1,6 +1,7 @@
 package boltstore_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"path/filepath"
@@ -239,4 +240,60 @@ func TestRecordUnencodableOutput(t *testing.T) {
 	if got.Status != engine.StatusRunning || len(got.Steps) != 0 {
 		t.Errorf("after the failed Record: status %s, %d steps; want running, none", got.Status, len(got.Steps))
 	}
+}
+
+// TestClaimAfterEnqueueIsTheStoredRun: a claim right after an enqueue is
+// served from memory; what it returns must be what is stored, not the
+// caller's run (which the caller may change), and a later claim of the same
+// run must see its recorded steps.
+func TestClaimAfterEnqueueIsTheStoredRun(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
+	defer s.Close()
+	ctx := t.Context()
+	in := run("w", 0)
+	in.Event.Headers = map[string]string{"x-a": "1"}
+	in.Event.Body = []byte(`{"a":1}`)
+	if _, err := s.Enqueue(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Event.Headers["x-a"] = "changed by the caller"
+	in.Event.Body[0] = 'X'
+
+	c, err := s.Claim(ctx, claimAt(t0, 1))
+	if err != nil || len(c.Runs) != 1 {
+		t.Fatalf("Claim: %v, %v", c.Runs, err)
+	}
+	r := c.Runs[0]
+	stored, err := s.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustJSON(t, r), mustJSON(t, stored); got != want {
+		t.Errorf("claimed run differs from the stored one:\n got  %s\n want %s", got, want)
+	}
+	if r.Event.Headers["x-a"] != "1" || r.Event.Body[0] == 'X' {
+		t.Errorf("claimed run shares the caller's maps or body: %v %q", r.Event.Headers, r.Event.Body)
+	}
+
+	step := &engine.StepRecord{ID: "s1", Uses: "log", Status: engine.StepRetrying, Error: "503"}
+	if err := s.Record(ctx, r.ID, r.Lease, engine.Update{Step: step, Status: engine.StatusRetrying, DueAt: t0.Add(time.Second), At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.Claim(ctx, claimAt(t0.Add(time.Second), 1))
+	if err != nil || len(c.Runs) != 1 {
+		t.Fatalf("second Claim: %v, %v", c.Runs, err)
+	}
+	if again := c.Runs[0]; len(again.Steps) != 1 || again.Claims != 2 || again.Event.Headers["x-a"] != "1" {
+		t.Errorf("second claim: %d steps, %d claims, headers %v; want the recorded step, 2 claims, the event", len(again.Steps), again.Claims, again.Event.Headers)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

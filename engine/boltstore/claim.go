@@ -40,13 +40,24 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 	if err != nil {
 		return engine.Claimed{}, err
 	}
-	out := engine.Claimed{Runs: make([]*engine.Run, 0, len(picks)), NextDue: next}
-	if len(picks) == 0 {
+	out := engine.Claimed{Runs: make([]*engine.Run, len(picks)), NextDue: next}
+	missed := 0
+	for i, p := range picks {
+		if r := s.fresh.take(p.id); r != nil {
+			out.Runs[i] = s.claimed(r, p)
+		} else {
+			missed++
+		}
+	}
+	if missed == 0 {
 		return out, nil
 	}
 	err = s.view(func(tx *bolt.Tx) error {
 		runs, events := tx.Bucket(bucketRuns), tx.Bucket(bucketEvents)
-		for _, p := range picks {
+		for i, p := range picks {
+			if out.Runs[i] != nil {
+				continue
+			}
 			r, err := getRun(runs, p.id)
 			if err != nil {
 				return fmt.Errorf("boltstore: claim: queued %w", err)
@@ -54,8 +65,7 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 			if err := withEvent(events, r); err != nil {
 				return fmt.Errorf("boltstore: claim: %w", err)
 			}
-			present(r, &p.lease)
-			out.Runs = append(out.Runs, r)
+			out.Runs[i] = s.claimed(r, p)
 		}
 		return nil
 	})
@@ -65,6 +75,19 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 		return engine.Claimed{}, err
 	}
 	return out, nil
+}
+
+// claimed keeps r's stored state with its lease and returns r as claimed.
+func (s *Store) claimed(r *engine.Run, p pick) *engine.Run {
+	state := *r
+	state.Event = engine.Event{}
+	s.leases.update(p.id, func(l *lease) {
+		if l.token == p.lease.token {
+			l.state = &state
+		}
+	})
+	present(r, &p.lease)
+	return r
 }
 
 // pick is a run claimed in the commit loop, with a copy of its lease.

@@ -73,7 +73,7 @@ func (s *Store) prepare(in *engine.Run) (newRunRec, error) {
 	case len(in.DedupeKey) > maxDedupeKeyLen:
 		return newRunRec{}, fmt.Errorf("dedupe key is longer than %d bytes", maxDedupeKeyLen)
 	}
-	r := *in // the caller's run is not modified; slices and maps are only read
+	r := *ownRun(in) // the caller's run is not modified, nor shared with the engine
 	if r.ID == "" {
 		id, err := uuid.NewV7()
 		if err != nil {
@@ -206,5 +206,12 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 	}
 	w.queuedDelta += fresh
 	w.wake = true
+	w.after = append(w.after, func() {
+		for i, rec := range recs {
+			if isNew[i] {
+				w.s.fresh.put(rec.run)
+			}
+		}
+	})
 	return nil
 }

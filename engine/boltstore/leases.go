@@ -27,6 +27,11 @@ type lease struct {
 	expires  time.Time
 	claimed  time.Time // the claim's Now
 	cancel   bool      // Cancel was asked while the run was leased (also stored)
+	// state is the run's stored state (no Event) as of the claim or the
+	// last write under this lease, so that Record need not read and decode
+	// it. Never modified: a write replaces it. Nil until the claim has read
+	// the run.
+	state *engine.Run
 }
 
 // leaseTable is the set of leased runs. The commit loop is its only writer

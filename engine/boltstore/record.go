@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -44,14 +45,19 @@ func (s *Store) Record(ctx context.Context, runID string, held engine.Lease, u e
 		return s.notLeased(runID)
 	}
 	var rec *recordChange
-	err := s.view(func(tx *bolt.Tx) error {
-		r, err := getRun(tx.Bucket(bucketRuns), runID)
-		if err != nil {
+	var err error
+	if l.state != nil {
+		rec, err = newRecordChange(cloneState(l.state), &l, u)
+	} else {
+		err = s.view(func(tx *bolt.Tx) error {
+			r, err := getRun(tx.Bucket(bucketRuns), runID)
+			if err != nil {
+				return err
+			}
+			rec, err = newRecordChange(r, &l, u)
 			return err
-		}
-		rec, err = newRecordChange(r, &l, u)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("boltstore: record run %s: %w", runID, err)
 	}
@@ -146,7 +152,9 @@ func (w *writeTx) record(id string, token int64, u engine.Update, c *recordChang
 	if err := w.put(w.runs, []byte(id), c.enc); err != nil {
 		return err
 	}
-	if r.Status != engine.StatusRunning {
+	if r.Status == engine.StatusRunning {
+		w.setState(id, r)
+	} else {
 		w.unlease(id)
 		if err := w.moveQueued(r, c.oldDue); err != nil {
 			return err
@@ -274,6 +282,7 @@ func (s *Store) Cancel(ctx context.Context, runID string, now time.Time) error {
 			w.s.leases.update(runID, func(l *lease) { l.cancel = true })
 			w.undo = append(w.undo, func() { w.s.leases.update(runID, func(l *lease) { l.cancel = false }) })
 			r.CancelRequested = true
+			defer w.setState(runID, r) // saved below
 		default:
 			oldDue := r.DueAt
 			r.CancelRequested = true
@@ -285,4 +294,20 @@ func (s *Store) Cancel(ctx context.Context, runID string, now time.Time) error {
 		r.UpdatedAt = now
 		return w.saveRun(r)
 	})
+}
+
+// cloneState copies a lease's state for a change: the copy's steps can be
+// replaced and appended without touching the original.
+func cloneState(r *engine.Run) *engine.Run {
+	c := *r
+	c.Steps = slices.Clone(r.Steps)
+	return &c
+}
+
+// setState keeps r, just written for id, as its lease's state.
+func (w *writeTx) setState(id string, r *engine.Run) {
+	var old *engine.Run
+	if w.s.leases.update(id, func(l *lease) { old, l.state = l.state, r }) {
+		w.undo = append(w.undo, func() { w.s.leases.update(id, func(l *lease) { l.state = old }) })
+	}
 }

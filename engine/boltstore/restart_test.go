@@ -60,7 +60,9 @@ func TestUpgradeFromLayout2(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hookflow.db")
 	s := openAt(t, boltstore.Options{Path: path})
 	ctx := t.Context()
-	res, err := s.Enqueue(ctx, run("w", 0), run("w", 1))
+	first := run("w", 0)
+	first.Event = engine.Event{ID: "e0", Method: "POST", Path: "/hooks/w", Body: []byte(`{}`)}
+	res, err := s.Enqueue(ctx, first, run("w", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +120,9 @@ func TestUpgradeFromLayout2(t *testing.T) {
 	got, err := s.Get(ctx, res[0].RunID)
 	if err != nil || got.Status != engine.StatusQueued || got.Lease.Owner != "" || got.Lease.Token != 7 {
 		t.Fatalf("upgraded run: %+v, %v; want queued, released, token kept", got, err)
+	}
+	if got.Event.Method != "POST" {
+		t.Errorf("upgraded run's event: %+v, want the stored one", got.Event)
 	}
 	if st := s.Stats(); st.Queued != 2 {
 		t.Errorf("queued after the upgrade = %d, want 2", st.Queued)

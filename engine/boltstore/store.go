@@ -103,6 +103,7 @@ type Store struct {
 	// Open).
 	queued  atomic.Int64
 	leases  *leaseTable
+	fresh   *freshRuns
 	commits atomic.Uint64
 	ops     atomic.Uint64
 }
@@ -167,6 +168,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		done:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
 		leases: newLeaseTable(opts.Now()),
+		fresh:  newFreshRuns(),
 	}
 	s.queued.Store(queued)
 	go s.loop()
