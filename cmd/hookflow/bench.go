@@ -145,6 +145,7 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 			if err := applyConfig(cmd); err != nil {
 				return err
 			}
+			tuneGC() // as serve does: the daemon measured is the one serve runs
 			if o.PrintWorkflow {
 				_, err := io.WriteString(cmd.OutOrStdout(), benchWorkflow(""))
 				return err

@@ -35,6 +35,7 @@ func newServeCmd() *cobra.Command {
 			if runtime.GOMAXPROCS(0) < 2 {
 				runtime.GOMAXPROCS(2)
 			}
+			tuneGC()
 			ctx := cmd.Context()
 			d, err := startDaemon(ctx, cfg, log)
 			if err != nil {
