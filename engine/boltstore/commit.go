@@ -23,11 +23,12 @@ import (
 // run answers ErrCanceled). A failure while writing is returned as a
 // *writeError: the batch is rolled back and redone without that op.
 type op struct {
-	ctx   context.Context
-	apply func(w *writeTx) error
-	state atomic.Int32
-	err   error
-	done  chan struct{}
+	ctx    context.Context
+	apply  func(w *writeTx) error
+	ingest bool // an Enqueue: see take
+	state  atomic.Int32
+	err    error
+	done   chan struct{}
 }
 
 const (
@@ -47,10 +48,19 @@ func (e *writeError) Unwrap() error { return e.err }
 // once taken, do waits for the commit, so a committed write is never
 // reported as failed.
 func (s *Store) do(ctx context.Context, apply func(w *writeTx) error) error {
+	return s.submit(ctx, &op{ctx: ctx, apply: apply})
+}
+
+// doIngest is do for an Enqueue, which the loop serves first (see take).
+func (s *Store) doIngest(ctx context.Context, apply func(w *writeTx) error) error {
+	return s.submit(ctx, &op{ctx: ctx, apply: apply, ingest: true})
+}
+
+func (s *Store) submit(ctx context.Context, o *op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o := &op{ctx: ctx, apply: apply, done: make(chan struct{})}
+	o.done = make(chan struct{})
 	s.mu.Lock()
 	if s.closed.Load() {
 		s.mu.Unlock()
@@ -90,16 +100,56 @@ func (s *Store) loop() {
 			s.mu.Unlock()
 			return
 		}
-		n := min(len(s.pending), s.opts.MaxBatch)
-		batch = append(batch[:0], s.pending[:n]...)
-		rest := copy(s.pending, s.pending[n:])
-		clear(s.pending[rest:])
-		s.pending = s.pending[:rest]
+		batch = s.take(batch[:0])
 		s.mu.Unlock()
 
 		s.commit(batch)
 		clear(batch)
 	}
+}
+
+// minEngineShare is how many other writes a batch takes at least, however
+// few enqueues wait: the engine is slowed, never stopped.
+const minEngineShare = 16
+
+// take moves the next batch from s.pending to batch (s.mu held), keeping
+// the order of what stays.
+//
+// Enqueues go first: a batch takes every waiting enqueue (up to MaxBatch)
+// and at most as many other writes (records, cancels, purges), but at least
+// minEngineShare. With an empty queue the engine writes about one record
+// per enqueue and the cap does not bind; with a deep backlog the engine
+// always has work, and without the cap its records filled the commits that
+// webhooks wait for (ingest fell to 42% of the empty queue's rate).
+func (s *Store) take(batch []*op) []*op {
+	ingest := 0
+	for _, o := range s.pending {
+		if o.ingest {
+			ingest++
+		}
+	}
+	ingest = min(ingest, s.opts.MaxBatch)
+	other := min(max(ingest, minEngineShare), s.opts.MaxBatch-ingest)
+	if ingest == 0 {
+		other = s.opts.MaxBatch
+	}
+	rest := s.pending[:0]
+	for _, o := range s.pending {
+		full := len(batch) == s.opts.MaxBatch
+		switch {
+		case o.ingest && ingest > 0 && !full:
+			ingest--
+		case !o.ingest && other > 0 && !full:
+			other--
+		default:
+			rest = append(rest, o)
+			continue
+		}
+		batch = append(batch, o)
+	}
+	clear(s.pending[len(rest):])
+	s.pending = rest
+	return batch
 }
 
 // commit applies and commits one batch and answers its ops.

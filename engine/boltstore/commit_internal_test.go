@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -371,4 +372,69 @@ func reopen(t *testing.T, path string) *Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// TestTakeServesEnqueuesFirst: with many engine writes waiting, a batch
+// takes every enqueue and at most as many other writes (at least
+// minEngineShare); what stays keeps its order.
+func TestTakeServesEnqueuesFirst(t *testing.T) {
+	t.Parallel()
+	mk := func(ingest, engine int) []*op {
+		var ops []*op
+		for i := range max(ingest, engine) {
+			if i < engine {
+				ops = append(ops, &op{})
+			}
+			if i < ingest {
+				ops = append(ops, &op{ingest: true})
+			}
+		}
+		return ops
+	}
+	count := func(ops []*op) (ingest, other int) {
+		for _, o := range ops {
+			if o.ingest {
+				ingest++
+			} else {
+				other++
+			}
+		}
+		return
+	}
+	tests := []struct {
+		name                   string
+		ingest, engine, max    int
+		wantIngest, wantOther  int
+		wantLeftIn, wantLeftEn int
+	}{
+		{"backlog", 40, 200, 1024, 40, 40, 0, 160},
+		{"few enqueues", 2, 200, 1024, 2, minEngineShare, 0, 200 - minEngineShare},
+		{"no enqueues", 0, 200, 1024, 0, 200, 0, 0},
+		{"no engine writes", 50, 0, 1024, 50, 0, 0, 0},
+		{"MaxBatch bounds both", 30, 30, 32, 30, 2, 0, 28},
+		{"more enqueues than a batch", 40, 10, 32, 32, 0, 8, 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Store{opts: Options{MaxBatch: tc.max}, pending: mk(tc.ingest, tc.engine)}
+			order := slices.Clone(s.pending)
+			batch := s.take(nil)
+			if i, o := count(batch); i != tc.wantIngest || o != tc.wantOther {
+				t.Errorf("batch: %d enqueues, %d others; want %d, %d", i, o, tc.wantIngest, tc.wantOther)
+			}
+			if i, o := count(s.pending); i != tc.wantLeftIn || o != tc.wantLeftEn {
+				t.Errorf("left: %d enqueues, %d others; want %d, %d", i, o, tc.wantLeftIn, tc.wantLeftEn)
+			}
+			// Both parts keep the original order.
+			pos := map[*op]int{}
+			for i, o := range order {
+				pos[o] = i
+			}
+			for _, part := range [][]*op{batch, s.pending} {
+				if !slices.IsSortedFunc(part, func(a, b *op) int { return pos[a] - pos[b] }) {
+					t.Errorf("order not kept")
+				}
+			}
+		})
+	}
 }

@@ -49,7 +49,7 @@ func (s *Store) Enqueue(ctx context.Context, runs ...*engine.Run) ([]engine.Enqu
 		recs[i] = rec
 	}
 	results := make([]engine.EnqueueResult, len(runs))
-	err := s.do(ctx, func(w *writeTx) error { return w.enqueue(recs, results) })
+	err := s.doIngest(ctx, func(w *writeTx) error { return w.enqueue(recs, results) })
 	if err != nil {
 		return nil, err
 	}
