@@ -110,17 +110,20 @@ func (s *Store) loop() {
 
 // minEngineShare is how many other writes a batch takes at least, however
 // few enqueues wait: the engine is slowed, never stopped.
-const minEngineShare = 16
+const minEngineShare = 4
 
 // take moves the next batch from s.pending to batch (s.mu held), keeping
 // the order of what stays.
 //
-// Enqueues go first: a batch takes every waiting enqueue (up to MaxBatch)
-// and at most as many other writes (records, cancels, purges), but at least
-// minEngineShare. With an empty queue the engine writes about one record
-// per enqueue and the cap does not bind; with a deep backlog the engine
-// always has work, and without the cap its records filled the commits that
-// webhooks wait for (ingest fell to 42% of the empty queue's rate).
+// Enqueues go first: while webhooks arrive, a batch takes every waiting
+// enqueue (up to MaxBatch) and at most as many other writes (records,
+// cancels, purges) as there are enqueues in it or in the batch before
+// (senders whose acks were just answered are still sending their next
+// event), but at least minEngineShare. With an empty queue the engine
+// writes about one record per enqueue and the cap does not bind; with a
+// deep backlog the engine always has work, and without the cap its records
+// filled the commits that webhooks wait for (ingest fell to 42% of the
+// empty queue's rate). With no webhooks, the engine has whole batches.
 func (s *Store) take(batch []*op) []*op {
 	ingest := 0
 	for _, o := range s.pending {
@@ -129,10 +132,11 @@ func (s *Store) take(batch []*op) []*op {
 		}
 	}
 	ingest = min(ingest, s.opts.MaxBatch)
-	other := min(max(ingest, minEngineShare), s.opts.MaxBatch-ingest)
-	if ingest == 0 {
-		other = s.opts.MaxBatch
+	other := s.opts.MaxBatch - ingest
+	if flowing := max(ingest, s.lastIngest); flowing > 0 {
+		other = min(max(flowing, minEngineShare), other)
 	}
+	s.lastIngest = ingest
 	rest := s.pending[:0]
 	for _, o := range s.pending {
 		full := len(batch) == s.opts.MaxBatch

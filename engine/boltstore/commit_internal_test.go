@@ -403,20 +403,23 @@ func TestTakeServesEnqueuesFirst(t *testing.T) {
 	}
 	tests := []struct {
 		name                   string
+		last                   int // enqueues in the batch before
 		ingest, engine, max    int
 		wantIngest, wantOther  int
 		wantLeftIn, wantLeftEn int
 	}{
-		{"backlog", 40, 200, 1024, 40, 40, 0, 160},
-		{"few enqueues", 2, 200, 1024, 2, minEngineShare, 0, 200 - minEngineShare},
-		{"no enqueues", 0, 200, 1024, 0, 200, 0, 0},
-		{"no engine writes", 50, 0, 1024, 50, 0, 0, 0},
-		{"MaxBatch bounds both", 30, 30, 32, 30, 2, 0, 28},
-		{"more enqueues than a batch", 40, 10, 32, 32, 0, 8, 10},
+		{"backlog", 0, 40, 200, 1024, 40, 40, 0, 160},
+		{"few enqueues", 0, 2, 200, 1024, 2, minEngineShare, 0, 200 - minEngineShare},
+		{"no enqueues", 0, 0, 200, 1024, 0, 200, 0, 0},
+		{"no enqueues yet, but in the batch before", 20, 0, 200, 1024, 0, 20, 0, 180},
+		{"fewer enqueues than in the batch before", 20, 5, 200, 1024, 5, 20, 0, 180},
+		{"no engine writes", 0, 50, 0, 1024, 50, 0, 0, 0},
+		{"MaxBatch bounds both", 0, 30, 30, 32, 30, 2, 0, 28},
+		{"more enqueues than a batch", 0, 40, 10, 32, 32, 0, 8, 10},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &Store{opts: Options{MaxBatch: tc.max}, pending: mk(tc.ingest, tc.engine)}
+			s := &Store{opts: Options{MaxBatch: tc.max}, pending: mk(tc.ingest, tc.engine), lastIngest: tc.last}
 			order := slices.Clone(s.pending)
 			batch := s.take(nil)
 			if i, o := count(batch); i != tc.wantIngest || o != tc.wantOther {

@@ -90,9 +90,10 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	pending []*op // writes waiting for the commit loop
-	closed  atomic.Bool
+	mu         sync.Mutex
+	pending    []*op // writes waiting for the commit loop
+	lastIngest int   // enqueues in the last batch (see take)
+	closed     atomic.Bool
 
 	kick chan struct{} // buffered 1: there is pending work
 	done chan struct{} // closed when the commit loop has exited
