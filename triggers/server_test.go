@@ -125,6 +125,9 @@ func TestAcceptedEventIsStoredBeforeTheAck(t *testing.T) {
 		t.Fatalf("answer %d %s, want 202 queued", a.status, a.raw)
 	}
 	id, _ := a.body["run_id"].(string)
+	if want := `{"run_id":"` + id + `","status":"queued"}`; a.raw != want || a.header.Get("Content-Type") != "application/json" {
+		t.Errorf("answer %q (%s), want %q (application/json)", a.raw, a.header.Get("Content-Type"), want)
+	}
 	run, err := f.store.Get(context.Background(), id)
 	if err != nil {
 		t.Fatalf("the acknowledged run is not in the store: %v", err)

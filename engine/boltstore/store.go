@@ -132,6 +132,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		Timeout:      timeout,
 		NoSync:       opts.NoSync,
 		FreelistType: bolt.FreelistMapType,
+		// Map 1 GiB of address space from the start (it costs no memory
+		// until pages are touched): a file that outgrows its mapping is
+		// remapped, and a remap waits for every reader and blocks the writer.
+		InitialMmapSize: 1 << 30,
 	})
 	if err != nil {
 		return nil, openError(opts.Path, timeout, err)
