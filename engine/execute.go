@@ -21,11 +21,12 @@ type versioned interface {
 
 // execution is one worker's hold on one claimed run.
 type execution struct {
-	e     *Engine
-	run   *Run
-	wf    *workflows.Workflow
-	lease Lease
-	log   *slog.Logger
+	e      *Engine
+	run    *Run
+	wf     *workflows.Workflow
+	lease  Lease
+	lg     *slog.Logger // see log
+	lgOnce sync.Once
 
 	mu         sync.Mutex
 	leaseUntil time.Time
@@ -40,7 +41,6 @@ func (e *Engine) execute(stop, hard context.Context, r *Run) {
 		run:        r,
 		lease:      r.Lease,
 		leaseUntil: r.Lease.ExpiresAt,
-		log:        e.log.With("run_id", r.ID, "workflow", r.Workflow),
 	}
 	// Writes must land even while shutting down.
 	writeCtx := context.WithoutCancel(hard)
@@ -79,12 +79,12 @@ func (x *execution) renewLoop(ctx context.Context, cancel context.CancelFunc) {
 		case <-t.C:
 			if err := x.extend(ctx, x.e.clock.Now().Add(x.e.leaseFor)); err != nil {
 				if errors.Is(err, ErrLeaseLost) {
-					x.log.Warn("lease lost: abandoning run")
+					x.log().Warn("lease lost: abandoning run")
 					cancel()
 					return
 				}
 				if ctx.Err() == nil {
-					x.log.Error("renew lease", "err", err)
+					x.log().Error("renew lease", "err", err)
 				}
 			}
 		}
@@ -109,6 +109,13 @@ func (x *execution) extend(ctx context.Context, until time.Time) error {
 	}
 	x.leaseUntil = until
 	return nil
+}
+
+// log is the run's logger, made on first use: most runs log nothing at
+// the usual levels, and a logger with attributes costs allocations.
+func (x *execution) log() *slog.Logger {
+	x.lgOnce.Do(func() { x.lg = x.e.log.With("run_id", x.run.ID, "workflow", x.run.Workflow) })
+	return x.lg
 }
 
 func (x *execution) steps(stop, runCtx, writeCtx context.Context) {
@@ -272,7 +279,9 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 		attempt.Details = e.Redactor().Map(detailsOf(step.Uses, out))
 		rec.Attempts = append(rec.Attempts, attempt)
 		rec.Status, rec.Outputs, rec.Error = StepSucceeded, e.Redactor().Map(out), ""
-		x.log.Debug("step succeeded", "step", step.ID, "attempt", attempt.Number)
+		if e.log.Enabled(ctx, slog.LevelDebug) {
+			x.log().Debug("step succeeded", "step", step.ID, "attempt", attempt.Number)
+		}
 		return outcome{}
 	}
 
@@ -296,7 +305,7 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 		if !permanent {
 			why = fmt.Sprintf("%d attempts", attempt.Number)
 		}
-		x.log.Warn("step failed", "step", step.ID, "attempt", attempt.Number, "why", why, "err", msg)
+		x.log().Warn("step failed", "step", step.ID, "attempt", attempt.Number, "why", why, "err", msg)
 		return outcome{dead: fmt.Sprintf("step %s failed (%s): %s", step.ID, why, msg)}
 	}
 	// A receiver's Retry-After is honoured, up to an hour: a hostile or
@@ -308,7 +317,7 @@ func (x *execution) step(ctx context.Context, step *workflows.Step, rec *StepRec
 		return outcome{dead: fmt.Sprintf("step %s failed and the run timeout (%s) leaves no time to retry: %s", step.ID, x.wf.Timeout, msg)}
 	}
 	rec.Status = StepRetrying
-	x.log.Info("step failed, will retry", "step", step.ID, "attempt", attempt.Number, "in", delay.Round(time.Millisecond), "err", msg)
+	x.log().Info("step failed, will retry", "step", step.ID, "attempt", attempt.Number, "in", delay.Round(time.Millisecond), "err", msg)
 	return outcome{retryAt: retryAt}
 }
 
@@ -365,18 +374,27 @@ func (x *execution) record(ctx context.Context, u Update) bool {
 	switch {
 	case err == nil:
 		if u.Status.Final() {
-			x.log.Info("run finished", "status", u.Status, "error", u.Error)
+			// Dead runs need someone's attention; the rest are counted in
+			// the metrics and listed by the API, and a line per run would
+			// be most of the log at load.
+			level := slog.LevelDebug
+			if u.Status == StatusDead {
+				level = slog.LevelWarn
+			}
+			if x.e.log.Enabled(ctx, level) {
+				x.log().Log(ctx, level, "run finished", "status", u.Status, "error", u.Error)
+			}
 			if o := x.e.observer; o != nil {
 				o.ObserveRun(x.run.Workflow, u.Status, u.At.Sub(x.run.CreatedAt))
 			}
 		}
 		return true
 	case errors.Is(err, ErrCanceled):
-		x.log.Info("run canceled")
+		x.log().Info("run canceled")
 	case errors.Is(err, ErrLeaseLost):
-		x.log.Warn("lease lost: result of this worker discarded")
+		x.log().Warn("lease lost: result of this worker discarded")
 	default:
-		x.log.Error("record run", "err", x.e.redact(err.Error()))
+		x.log().Error("record run", "err", x.e.redact(err.Error()))
 	}
 	return false
 }
