@@ -14,14 +14,24 @@ import (
 // uses it for the filter and the engine for steps, so both see the same
 // thing: the body parsed by content type (JSON, form-urlencoded, otherwise
 // the raw text).
+//
+// The parsed body is kept in ev for later calls on ev or on copies of it,
+// as long as ev.Body is the same slice: callers must not change a body's
+// bytes in place after parsing it. Parsed values are shared between those
+// calls and must only be read.
 func EventEnv(ev *Event) (workflows.EventEnv, error) {
-	body, err := ParseBody(ev.ContentType, ev.Body)
-	if err != nil {
-		return workflows.EventEnv{}, err
+	p := ev.parsed
+	if p == nil || !sameBytes(p.from, ev.Body) {
+		body, err := ParseBody(ev.ContentType, ev.Body)
+		if err != nil {
+			return workflows.EventEnv{}, err
+		}
+		p = &parsedBody{from: ev.Body, body: body, raw: string(ev.Body)}
+		ev.parsed = p
 	}
 	return workflows.EventEnv{
-		Body:       body,
-		Raw:        string(ev.Body),
+		Body:       p.body,
+		Raw:        p.raw,
 		Headers:    ev.Headers,
 		Query:      ev.Query,
 		Method:     ev.Method,
@@ -29,6 +39,11 @@ func EventEnv(ev *Event) (workflows.EventEnv, error) {
 		ID:         ev.ID,
 		ReceivedAt: ev.ReceivedAt.UTC(),
 	}, nil
+}
+
+// sameBytes reports whether a and b are the same slice (not merely equal).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // ParseBody decodes a webhook body by its content type. JSON becomes maps,

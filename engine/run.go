@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"bytes"
+	"maps"
+	"time"
+)
 
 // Status is where a run is in its life.
 type Status string
@@ -62,6 +66,34 @@ type Event struct {
 	ContentType string            `json:"content_type,omitempty"`
 	Body        []byte            `json:"body,omitempty"` // raw bytes
 	ReceivedAt  time.Time         `json:"received_at"`
+
+	// parsed is the body as EventEnv parsed it, kept so that the engine
+	// does not parse again what the trigger parsed for its filter (a run
+	// handed from Enqueue to Claim in memory keeps it). Not stored.
+	parsed *parsedBody
+}
+
+// Clone returns a copy of ev that shares no map or byte slice with it
+// (the parsed body, read-only, is shared).
+func (ev Event) Clone() Event {
+	c := ev
+	c.Headers = maps.Clone(ev.Headers)
+	c.Query = maps.Clone(ev.Query)
+	c.Body = bytes.Clone(ev.Body)
+	if p := ev.parsed; p != nil && sameBytes(p.from, ev.Body) {
+		c.parsed = &parsedBody{from: c.Body, body: p.body, raw: p.raw}
+	} else {
+		c.parsed = nil
+	}
+	return c
+}
+
+// parsedBody is Event.Body parsed by ParseBody, for the Body it was parsed
+// from.
+type parsedBody struct {
+	from []byte // the Body parsed (compared by identity, not content)
+	body any
+	raw  string
 }
 
 // StepStatus is the state of one step of a run.

@@ -1,8 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
-	"maps"
 	"slices"
 	"sync"
 
@@ -59,9 +57,7 @@ func (f *freshRuns) take(id string) *engine.Run {
 // so the store's copy does not change when the caller's does.
 func ownRun(r *engine.Run) *engine.Run {
 	c := *r
-	c.Event.Headers = maps.Clone(r.Event.Headers)
-	c.Event.Query = maps.Clone(r.Event.Query)
-	c.Event.Body = bytes.Clone(r.Event.Body)
+	c.Event = r.Event.Clone()
 	c.Steps = slices.Clone(r.Steps)
 	return &c
 }
