@@ -74,6 +74,10 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	now    func() time.Time
+	// fullLogged is when a full queue was last logged (Unix nanoseconds):
+	// under overload every webhook is refused, and one line in a while says
+	// as much as a line per webhook.
+	fullLogged atomic.Int64
 }
 
 // New builds a server for the workflows in opts. It fails when a workflow's
@@ -247,7 +251,11 @@ func (s *Server) handle(c *fiber.Ctx) error {
 	res, err := s.store.Enqueue(c.UserContext(), run)
 	if err != nil {
 		s.observe(name, OutcomeUnavailable, start)
-		s.log.Error("enqueue run", "workflow", name, "err", err)
+		if !errors.Is(err, engine.ErrFull) {
+			s.log.Error("enqueue run", "workflow", name, "err", err)
+		} else if last := s.fullLogged.Load(); now.UnixNano()-last > int64(10*time.Second) && s.fullLogged.CompareAndSwap(last, now.UnixNano()) {
+			s.log.Warn("queue full: webhooks are answered 503 until the engine catches up (logged at most every 10s)", "workflow", name, "err", err)
+		}
 		c.Set(fiber.HeaderRetryAfter, "5")
 		return jsonError(c, fiber.StatusServiceUnavailable, "cannot store the event now; retry later")
 	}

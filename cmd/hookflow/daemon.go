@@ -43,6 +43,7 @@ type daemonConfig struct {
 	Grace        time.Duration // shutdown grace for in-flight steps
 	LeaseFor     time.Duration // run lease
 	Retention    time.Duration // finished runs older than this are deleted (0 = keep)
+	MaxQueued    int           // runs waiting at most (embedded store; 0 = no limit)
 	Getenv       func(string) string
 	// Observer, when set, also sees every run finish (the load test).
 	Observer engine.Observer
@@ -468,15 +469,22 @@ func storeName(cfg daemonConfig) string {
 }
 
 func openStore(ctx context.Context, cfg daemonConfig, log *slog.Logger, m *admin.Metrics) (engine.Store, error) {
+	if cfg.MaxQueued < 0 {
+		return nil, fmt.Errorf("--max-queued must not be negative, got %d", cfg.MaxQueued)
+	}
 	switch {
 	case strings.HasPrefix(cfg.Store, "postgres://") || strings.HasPrefix(cfg.Store, "postgresql://"):
+		if cfg.MaxQueued > 0 {
+			return nil, errors.New("--max-queued works with the embedded store only: with PostgreSQL, watch hookflow_queue_depth instead")
+		}
 		s, err := pgstore.Open(ctx, pgstore.Options{URL: cfg.Store, Schema: cfg.StoreSchema, Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 		return s, nil
 	case cfg.Store == "" || cfg.Store == "bolt":
-		s, err := boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(cfg.Data, "hookflow.db"), Logger: log, OnCommit: m.ObserveCommit})
+		s, err := boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(cfg.Data, "hookflow.db"), Logger: log,
+			OnCommit: m.ObserveCommit, MaxQueued: cfg.MaxQueued})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}

@@ -86,6 +86,7 @@ func addDaemonFlags(cmd *cobra.Command, cfg *daemonConfig) {
 	f.DurationVar(&cfg.Grace, "grace", 10*time.Second, "on shutdown, how long in-flight steps may finish")
 	f.DurationVar(&cfg.LeaseFor, "lease", 30*time.Second, "how long a worker's claim on a run lasts without renewal")
 	f.DurationVar(&cfg.Retention, "retention", 7*24*time.Hour, "delete finished runs older than this (0 keeps them forever)")
+	f.IntVar(&cfg.MaxQueued, "max-queued", 0, "embedded store: answer webhooks 503 with Retry-After while this many runs wait (0: no limit)")
 	f.StringVar(&cfg.StoreSchema, "store-schema", "hookflow", "PostgreSQL schema of the store, so several installations can share one database")
 }
 
