@@ -17,11 +17,9 @@ import (
 // keeping the event (headers and body, the bulk of a run) out of it keeps
 // the bytes each of those commits writes small.
 
-// encodeRun encodes r's state: everything but its Event.
+// encodeRun encodes r's state: everything but its Event (appendState).
 func encodeRun(r *engine.Run) ([]byte, error) {
-	state := *r
-	state.Event = engine.Event{}
-	b, err := json.Marshal(&state)
+	b, err := appendState(nil, r)
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: encode run %s: %w", r.ID, err)
 	}
