@@ -329,3 +329,21 @@ func BenchmarkEncodeState(b *testing.B) {
 		})
 	}
 }
+
+// TestFullRunSetsEveryField: fullRun, which the byte comparison with
+// json.Marshal uses, sets every field of engine.Run and engine.Lease, so a
+// field added to them later and not written by appendState fails that
+// comparison instead of being silently dropped from the store.
+func TestFullRunSetsEveryField(t *testing.T) {
+	t.Parallel()
+	check := func(v reflect.Value) {
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() && v.Field(i).IsZero() {
+				t.Errorf("fullRun leaves %s.%s zero: set it (and write it in appendState)", v.Type().Name(), f.Name)
+			}
+		}
+	}
+	r := fullRun()
+	check(reflect.ValueOf(*r))
+	check(reflect.ValueOf(r.Lease))
+}
