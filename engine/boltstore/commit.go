@@ -117,9 +117,11 @@ const minEngineShare = 4
 //
 // Enqueues go first: while webhooks arrive, a batch takes every waiting
 // enqueue (up to MaxBatch) and at most as many other writes (records,
-// cancels, purges) as there are enqueues in it or in the batch before
-// (senders whose acks were just answered are still sending their next
-// event), but at least minEngineShare. With an empty queue the engine
+// cancels, purges) as there are enqueues in it (when it has none, as in the
+// batch before: senders whose acks were just answered are still sending
+// their next event), but at least minEngineShare. An even split is what
+// keeps both ingest and the engine's progress closest to their rates with
+// an empty queue. With an empty queue the engine
 // writes about one record per enqueue and the cap does not bind; with a
 // deep backlog the engine always has work, and without the cap its records
 // filled the commits that webhooks wait for (ingest fell to 42% of the
@@ -133,7 +135,11 @@ func (s *Store) take(batch []*op) []*op {
 	}
 	ingest = min(ingest, s.opts.MaxBatch)
 	other := s.opts.MaxBatch - ingest
-	if flowing := max(ingest, s.lastIngest); flowing > 0 {
+	flowing := ingest
+	if flowing == 0 {
+		flowing = s.lastIngest
+	}
+	if flowing > 0 {
 		other = min(max(flowing, minEngineShare), other)
 	}
 	s.lastIngest = ingest

@@ -412,7 +412,7 @@ func TestTakeServesEnqueuesFirst(t *testing.T) {
 		{"few enqueues", 0, 2, 200, 1024, 2, minEngineShare, 0, 200 - minEngineShare},
 		{"no enqueues", 0, 0, 200, 1024, 0, 200, 0, 0},
 		{"no enqueues yet, but in the batch before", 20, 0, 200, 1024, 0, 20, 0, 180},
-		{"fewer enqueues than in the batch before", 20, 5, 200, 1024, 5, 20, 0, 180},
+		{"fewer enqueues than in the batch before", 20, 5, 200, 1024, 5, 5, 0, 195},
 		{"no engine writes", 0, 50, 0, 1024, 50, 0, 0, 0},
 		{"MaxBatch bounds both", 0, 30, 30, 32, 30, 2, 0, 28},
 		{"more enqueues than a batch", 0, 40, 10, 32, 32, 0, 8, 10},
