@@ -100,7 +100,7 @@ func (s *Store) loop() {
 			s.mu.Unlock()
 			return
 		}
-		batch = s.take(batch[:0])
+		batch = s.take(batch[:0], time.Now())
 		s.mu.Unlock()
 
 		s.commit(batch)
@@ -112,21 +112,25 @@ func (s *Store) loop() {
 // few enqueues wait: the engine is slowed, never stopped.
 const minEngineShare = 4
 
+// ingestQuiet is how long after the last enqueue the engine's writes are
+// no longer held back.
+const ingestQuiet = 50 * time.Millisecond
+
 // take moves the next batch from s.pending to batch (s.mu held), keeping
 // the order of what stays.
 //
-// Enqueues go first: while webhooks arrive, a batch takes every waiting
-// enqueue (up to MaxBatch) and at most as many other writes (records,
-// cancels, purges) as there are enqueues in it (when it has none, as in the
-// batch before: senders whose acks were just answered are still sending
-// their next event), but at least minEngineShare. An even split is what
-// keeps both ingest and the engine's progress closest to their rates with
-// an empty queue. With an empty queue the engine
-// writes about one record per enqueue and the cap does not bind; with a
-// deep backlog the engine always has work, and without the cap its records
-// filled the commits that webhooks wait for (ingest fell to 42% of the
-// empty queue's rate). With no webhooks, the engine has whole batches.
-func (s *Store) take(batch []*op) []*op {
+// Enqueues go first. While webhooks arrive, every enqueue a batch takes
+// earns one place for another write (records, cancels, purges), and other
+// writes take only earned places, at least minEngineShare per batch: over
+// time the engine writes about as much as ingest does. An even split keeps
+// both ingest and the engine's progress closest to their empty-queue rates
+// when a deep backlog gives the engine more work than that: without a cap,
+// its records filled the commits that webhooks wait for (ingest fell to 42%
+// of the empty queue's rate), and a cap per batch alone still let it take
+// the batches that fall between two waves of senders. With an empty queue
+// the engine writes about one record per enqueue and the cap does not bind;
+// once no enqueue came for ingestQuiet, the engine has whole batches.
+func (s *Store) take(batch []*op, now time.Time) []*op {
 	ingest := 0
 	for _, o := range s.pending {
 		if o.ingest {
@@ -134,15 +138,15 @@ func (s *Store) take(batch []*op) []*op {
 		}
 	}
 	ingest = min(ingest, s.opts.MaxBatch)
+	if ingest > 0 {
+		s.lastIngestAt = now
+		s.credit = min(s.credit+ingest, s.opts.MaxBatch)
+	}
 	other := s.opts.MaxBatch - ingest
-	flowing := ingest
-	if flowing == 0 {
-		flowing = s.lastIngest
+	if now.Sub(s.lastIngestAt) < ingestQuiet {
+		other = min(max(s.credit, minEngineShare), other)
 	}
-	if flowing > 0 {
-		other = min(max(flowing, minEngineShare), other)
-	}
-	s.lastIngest = ingest
+	tookOther := 0
 	rest := s.pending[:0]
 	for _, o := range s.pending {
 		full := len(batch) == s.opts.MaxBatch
@@ -151,12 +155,14 @@ func (s *Store) take(batch []*op) []*op {
 			ingest--
 		case !o.ingest && other > 0 && !full:
 			other--
+			tookOther++
 		default:
 			rest = append(rest, o)
 			continue
 		}
 		batch = append(batch, o)
 	}
+	s.credit = max(0, s.credit-tookOther)
 	clear(s.pending[len(rest):])
 	s.pending = rest
 	return batch

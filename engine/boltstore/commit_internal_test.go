@@ -401,27 +401,40 @@ func TestTakeServesEnqueuesFirst(t *testing.T) {
 		}
 		return
 	}
+	const recent, long = time.Millisecond, time.Second
 	tests := []struct {
 		name                   string
-		last                   int // enqueues in the batch before
+		credit                 int           // earned before this batch
+		since                  time.Duration // since the last enqueue (0: never)
 		ingest, engine, max    int
 		wantIngest, wantOther  int
 		wantLeftIn, wantLeftEn int
+		wantCredit             int
 	}{
-		{"backlog", 0, 40, 200, 1024, 40, 40, 0, 160},
-		{"few enqueues", 0, 2, 200, 1024, 2, minEngineShare, 0, 200 - minEngineShare},
-		{"no enqueues", 0, 0, 200, 1024, 0, 200, 0, 0},
-		{"no enqueues yet, but in the batch before", 20, 0, 200, 1024, 0, 20, 0, 180},
-		{"fewer enqueues than in the batch before", 20, 5, 200, 1024, 5, 5, 0, 195},
-		{"no engine writes", 0, 50, 0, 1024, 50, 0, 0, 0},
-		{"MaxBatch bounds both", 0, 30, 30, 32, 30, 2, 0, 28},
-		{"more enqueues than a batch", 0, 40, 10, 32, 32, 0, 8, 10},
+		{"backlog", 0, recent, 40, 200, 1024, 40, 40, 0, 160, 0},
+		{"few enqueues", 0, recent, 2, 200, 1024, 2, minEngineShare, 0, 200 - minEngineShare, 0},
+		{"no enqueues ever", 0, 0, 0, 200, 1024, 0, 200, 0, 0, 0},
+		{"no enqueues now, credit left", 20, recent, 0, 200, 1024, 0, 20, 0, 180, 0},
+		{"no enqueues now, no credit", 0, recent, 0, 200, 1024, 0, minEngineShare, 0, 200 - minEngineShare, 0},
+		{"no enqueue for a while", 0, long, 0, 200, 1024, 0, 200, 0, 0, 0},
+		{"credit adds up", 10, recent, 5, 200, 1024, 5, 15, 0, 185, 0},
+		{"credit kept when unused", 0, recent, 10, 3, 1024, 10, 3, 0, 0, 7},
+		{"no engine writes", 0, recent, 50, 0, 1024, 50, 0, 0, 0, 50},
+		{"MaxBatch bounds both", 0, recent, 30, 30, 32, 30, 2, 0, 28, 28},
+		{"more enqueues than a batch", 0, recent, 40, 10, 32, 32, 0, 8, 10, 32},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &Store{opts: Options{MaxBatch: tc.max}, pending: mk(tc.ingest, tc.engine), lastIngest: tc.last}
+			now := t0
+			s := &Store{opts: Options{MaxBatch: tc.max}, pending: mk(tc.ingest, tc.engine), credit: tc.credit}
+			if tc.since > 0 {
+				s.lastIngestAt = now.Add(-tc.since)
+			}
 			order := slices.Clone(s.pending)
-			batch := s.take(nil)
+			batch := s.take(nil, now)
+			if s.credit != tc.wantCredit {
+				t.Errorf("credit after: %d, want %d", s.credit, tc.wantCredit)
+			}
 			if i, o := count(batch); i != tc.wantIngest || o != tc.wantOther {
 				t.Errorf("batch: %d enqueues, %d others; want %d, %d", i, o, tc.wantIngest, tc.wantOther)
 			}

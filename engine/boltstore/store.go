@@ -90,10 +90,13 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	mu         sync.Mutex
-	pending    []*op // writes waiting for the commit loop
-	lastIngest int   // enqueues in the last batch (see take)
-	closed     atomic.Bool
+	mu      sync.Mutex
+	pending []*op // writes waiting for the commit loop
+	// See take: the last time a batch took an enqueue, and how many other
+	// writes the enqueues taken since have earned.
+	lastIngestAt time.Time
+	credit       int
+	closed       atomic.Bool
 
 	kick chan struct{} // buffered 1: there is pending work
 	done chan struct{} // closed when the commit loop has exited
