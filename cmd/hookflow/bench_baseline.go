@@ -127,7 +127,9 @@ var baselineBucket = []byte("events")
 const maxBaselineBatch = 1024
 
 func openGroupCommitLog(path string) (*groupCommitLog, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType})
+	// The product store's options (engine/boltstore.Open).
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType,
+		NoFreelistSync: true, InitialMmapSize: 1 << 30})
 	if err != nil {
 		return nil, fmt.Errorf("baseline store %s: %w", path, err)
 	}

@@ -135,6 +135,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		Timeout:      timeout,
 		NoSync:       opts.NoSync,
 		FreelistType: bolt.FreelistMapType,
+		// Do not write the list of free pages at every commit; bbolt
+		// rebuilds it by scanning the file at Open instead. After retention
+		// deleted many runs the list is long (98,000 free pages after
+		// 200,000 runs were purged: 780 KB rewritten per commit), and
+		// enqueues ran at 10,200/s against 24,700/s without it; reopening
+		// that 400 MB file took 18 ms.
+		NoFreelistSync: true,
 		// Map 1 GiB of address space from the start (it costs no memory
 		// until pages are touched): a file that outgrows its mapping is
 		// remapped, and a remap waits for every reader and blocks the writer.
