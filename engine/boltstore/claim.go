@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -81,6 +82,7 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 func (s *Store) claimed(r *engine.Run, p pick) *engine.Run {
 	state := *r
 	state.Event = engine.Event{}
+	state.Steps = slices.Clone(r.Steps) // the engine updates its run's steps in place
 	s.leases.update(p.id, func(l *lease) {
 		if l.token == p.lease.token {
 			l.state = &state
