@@ -13,12 +13,17 @@
 // # Group commit
 //
 // bbolt allows one writer and every commit is an fsync. Every write
-// (Enqueue, Claim, Renew, Record, Rescue, Cancel, Purge) is an op handed to
-// one commit loop goroutine. The loop takes whatever ops are queued (up to
+// (Enqueue, Claim, Record, Rescue, Cancel, Purge) is an op handed to one
+// commit loop goroutine. The loop takes whatever ops are queued (up to
 // Options.MaxBatch), applies them in one write transaction, commits once and
 // then answers each op. There is no wait timer: while a commit is in its
 // fsync, new ops queue up and form the next batch, so under load one fsync
 // acknowledges many webhooks and with no load a write is not delayed.
+//
+// Enqueues go first (take in commit.go): while webhooks arrive, each
+// enqueue a batch takes earns one place for another write, so a deep
+// backlog's records share the commits evenly with webhooks instead of
+// filling them.
 //
 // Each op checks everything before it writes, so an op that fails (lease
 // lost, duplicate id, store full) writes nothing and its batch mates go on.
@@ -63,6 +68,11 @@
 // encodes the new state in its caller's goroutine, from a read transaction;
 // the loop checks the lease and writes the bytes. Layout 2 (leases in a
 // bucket) is upgraded at Open.
+//
+// The run an Enqueue stored is handed, in memory, to the claim that follows
+// (fresh.go), and a leased run's last stored state stays with its lease:
+// neither a claim nor a record reads and decodes JSON on the way. A run's
+// state is encoded by hand (encode.go) and decoded with encoding/json.
 //
 // Claim walks queue from its start while runs are due, skipping leased runs
 // and workflows at their concurrency limit. Only the number of entries in
