@@ -30,101 +30,99 @@ func appendState(b []byte, r *engine.Run) ([]byte, error) {
 		}
 		n += len(`,"steps":`) + len(steps)
 	}
-	b = slices.Grow(b, n)
-	b = append(b, `{"id":`...)
-	b = appendString(b, r.ID)
-	b = append(b, `,"workflow":`...)
-	b = appendString(b, r.Workflow)
-	if r.WorkflowVersion != "" {
-		b = append(b, `,"workflow_version":`...)
-		b = appendString(b, r.WorkflowVersion)
-	}
-	b = append(b, `,"status":`...)
-	b = appendString(b, string(r.Status))
-	if r.DedupeKey != "" {
-		b = append(b, `,"dedupe_key":`...)
-		b = appendString(b, r.DedupeKey)
-	}
-	if !r.DedupeUntil.IsZero() {
-		b = append(b, `,"dedupe_until":`...)
-		if b, err = appendTime(b, r.DedupeUntil, "dedupe_until"); err != nil {
-			return nil, err
-		}
-	}
-	if r.ReplayOf != "" {
-		b = append(b, `,"replay_of":`...)
-		b = appendString(b, r.ReplayOf)
-	}
-	b = append(b, `,"created_at":`...)
-	if b, err = appendTime(b, r.CreatedAt, "created_at"); err != nil {
-		return nil, err
-	}
-	b = append(b, `,"updated_at":`...)
-	if b, err = appendTime(b, r.UpdatedAt, "updated_at"); err != nil {
-		return nil, err
-	}
-	if !r.StartedAt.IsZero() {
-		b = append(b, `,"started_at":`...)
-		if b, err = appendTime(b, r.StartedAt, "started_at"); err != nil {
-			return nil, err
-		}
-	}
-	if !r.FinishedAt.IsZero() {
-		b = append(b, `,"finished_at":`...)
-		if b, err = appendTime(b, r.FinishedAt, "finished_at"); err != nil {
-			return nil, err
-		}
-	}
-	if !r.DueAt.IsZero() {
-		b = append(b, `,"due_at":`...)
-		if b, err = appendTime(b, r.DueAt, "due_at"); err != nil {
-			return nil, err
-		}
-	}
+	w := objectWriter{b: slices.Grow(b, n)}
+	w.open()
+	w.str("id", r.ID, false)
+	w.str("workflow", r.Workflow, false)
+	w.str("workflow_version", r.WorkflowVersion, true)
+	w.str("status", string(r.Status), false)
+	w.str("dedupe_key", r.DedupeKey, true)
+	w.time("dedupe_until", r.DedupeUntil, true)
+	w.str("replay_of", r.ReplayOf, true)
+	w.time("created_at", r.CreatedAt, false)
+	w.time("updated_at", r.UpdatedAt, false)
+	w.time("started_at", r.StartedAt, true)
+	w.time("finished_at", r.FinishedAt, true)
+	w.time("due_at", r.DueAt, true)
 	// omitzero on Lease (no IsZero method) omits it when every field is
 	// the zero value, as ==; a zero ExpiresAt in another location makes
 	// it an empty object.
 	if l := &r.Lease; *l != (engine.Lease{}) {
-		b = append(b, `,"lease":{`...)
-		sep := false
-		if l.Owner != "" {
-			b = append(b, `"owner":`...)
-			b = appendString(b, l.Owner)
-			sep = true
-		}
+		w.key("lease")
+		w.open()
+		w.str("owner", l.Owner, true)
 		if l.Token != 0 {
-			if sep {
-				b = append(b, ',')
-			}
-			b = append(b, `"token":`...)
-			b = strconv.AppendInt(b, l.Token, 10)
-			sep = true
+			w.key("token")
+			w.b = strconv.AppendInt(w.b, l.Token, 10)
 		}
 		if !l.ExpiresAt.IsZero() {
-			if sep {
-				b = append(b, ',')
-			}
-			b = append(b, `"expires_at":`...)
-			if b, err = appendTime(b, l.ExpiresAt, "lease.expires_at"); err != nil {
-				return nil, err
-			}
+			w.timeNamed("expires_at", "lease.expires_at", l.ExpiresAt)
 		}
-		b = append(b, '}')
+		w.close()
 	}
-	b = append(b, `,"claims":`...)
-	b = strconv.AppendInt(b, int64(r.Claims), 10)
+	w.key("claims")
+	w.b = strconv.AppendInt(w.b, int64(r.Claims), 10)
 	if r.CancelRequested {
-		b = append(b, `,"cancel_requested":true`...)
+		w.key("cancel_requested")
+		w.b = append(w.b, "true"...)
 	}
 	if steps != nil {
-		b = append(b, `,"steps":`...)
-		b = append(b, steps...)
+		w.key("steps")
+		w.b = append(w.b, steps...)
 	}
-	if r.Error != "" {
-		b = append(b, `,"error":`...)
-		b = appendString(b, r.Error)
+	w.str("error", r.Error, true)
+	w.close()
+	if w.err != nil {
+		return nil, w.err
 	}
-	return append(b, '}'), nil
+	return w.b, nil
+}
+
+// objectWriter appends a JSON object's members, with commas between them,
+// and keeps the first error.
+type objectWriter struct {
+	b   []byte
+	sep bool // a member precedes: the next one needs a comma
+	err error
+}
+
+func (w *objectWriter) open()  { w.b, w.sep = append(w.b, '{'), false }
+func (w *objectWriter) close() { w.b, w.sep = append(w.b, '}'), true }
+
+// key appends a member's name.
+func (w *objectWriter) key(name string) {
+	if w.sep {
+		w.b = append(w.b, ',')
+	}
+	w.b = append(append(append(w.b, '"'), name...), `":`...)
+	w.sep = true
+}
+
+// str appends a string member; omitEmpty leaves out "" (the tag's omitempty).
+func (w *objectWriter) str(name, s string, omitEmpty bool) {
+	if omitEmpty && s == "" {
+		return
+	}
+	w.key(name)
+	w.b = appendString(w.b, s)
+}
+
+// time appends a time member; omitZero leaves out the zero time (the tag's
+// omitzero).
+func (w *objectWriter) time(name string, t time.Time, omitZero bool) {
+	if omitZero && t.IsZero() {
+		return
+	}
+	w.timeNamed(name, name, t)
+}
+
+// timeNamed appends a time member that errors name as field.
+func (w *objectWriter) timeNamed(name, field string, t time.Time) {
+	if w.err != nil {
+		return
+	}
+	w.key(name)
+	w.b, w.err = appendTime(w.b, t, field)
 }
 
 // stateSize is a close upper bound on the length of appendState's output
