@@ -133,7 +133,10 @@ func TestUpgradeFromLayout2(t *testing.T) {
 	}
 }
 
-func TestQueueDepthAndCommitHook(t *testing.T) {
+// TestQueueDepthByDueTime: beyond the conformance suite's QueueDepth, the
+// bbolt store counts by its due-time index, so a queued run due later counts
+// as retrying; and a claim takes its lease without a commit of its own.
+func TestQueueDepthByDueTime(t *testing.T) {
 	t.Parallel()
 	var commits, writes int
 	s := openAt(t, boltstore.Options{

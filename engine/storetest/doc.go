@@ -37,7 +37,8 @@
 // The suite closes every store it opens; Open registers the cleanup of the
 // underlying data itself (t.TempDir does so for files). Reopen, when not nil,
 // opens the same data again after the suite closed the store; a nil Reopen
-// skips the durability subtests.
+// skips the durability subtests. A store that implements QueueDepther (the
+// admin metrics' queue-depth gauge) has it checked too.
 //
 // # Contract details the suite pins down
 //

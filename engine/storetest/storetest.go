@@ -50,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 		{"Context", testContext},
 		{"Close", testClose},
 		{"Durability", testDurability},
+		{"QueueDepth", testQueueDepth},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
