@@ -316,12 +316,10 @@ func TestAckLog(t *testing.T) {
 	}
 }
 
-// TestAccountingOnARealStore: acked runs that finished, that never will
-// (no engine) and that are not in the store at all.
-func TestAccountingOnARealStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	store, err := boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
+// accountingFixture opens a real store and the bench's event source.
+func accountingFixture(t *testing.T) (*boltstore.Store, *eventSource) {
+	t.Helper()
+	store, err := boltstore.Open(t.Context(), boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,6 +329,15 @@ func TestAccountingOnARealStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return store, es
+}
+
+// TestAccountingOnARealStore: acked runs that finished, that never will
+// (no engine) and that are not in the store at all.
+func TestAccountingOnARealStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, es := accountingFixture(t)
 	start := time.Now()
 	var acks ackLog
 	for seq := uint64(0); seq < 3; seq++ {
@@ -379,16 +386,7 @@ func TestAccountingOnARealStore(t *testing.T) {
 func TestAccountingWaitsBehindABacklog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, err := boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	scheme, _ := signature.New("hmac", signature.Options{Header: benchHMACHeader})
-	es, err := newEventSource(scheme, "s", "", 100, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, es := accountingFixture(t)
 	const backlog = 12
 	now := time.Now()
 	var acks ackLog
