@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -504,4 +506,59 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestFinishedRunsLogLevels: a dead run is logged at warn; a run that
+// succeeded is not logged at the usual levels (it is in the metrics and the
+// API; a line per run would be most of the log under load).
+func TestFinishedRunsLogLevels(t *testing.T) {
+	t.Parallel()
+	f := setup(t, map[string]func(context.Context, int, actions.Request) (map[string]any, error){
+		"record": func(context.Context, int, actions.Request) (map[string]any, error) {
+			return map[string]any{"ok": true}, nil
+		},
+		"permanent": func(context.Context, int, actions.Request) (map[string]any, error) {
+			return nil, actions.Permanent(errors.New("account does not exist"))
+		},
+	})
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	f.opts.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	f.start(t)
+	dead := f.waitFinal(t, f.enqueue(t, "permanent", `{}`))
+	ok := f.waitFinal(t, f.enqueue(t, "steps", `{"customer":"cus_1","amount":21}`))
+	if dead.Status != engine.StatusDead || ok.Status != engine.StatusSucceeded {
+		t.Fatalf("statuses %s and %s, want dead and succeeded", dead.Status, ok.Status)
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	finished := map[string]string{} // run id → level of its "run finished" line
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+			RunID string `json:"run_id"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "run finished" {
+			finished[rec.RunID] = rec.Level
+		}
+	}
+	if finished[dead.ID] != "WARN" {
+		t.Errorf("dead run logged %q, want a WARN line:\n%s", finished[dead.ID], out)
+	}
+	if lv, logged := finished[ok.ID]; logged {
+		t.Errorf("succeeded run logged at %s, want nothing at info", lv)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

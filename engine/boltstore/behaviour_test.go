@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -244,8 +245,9 @@ func TestRecordUnencodableOutput(t *testing.T) {
 
 // TestClaimAfterEnqueueIsTheStoredRun: a claim right after an enqueue is
 // served from memory; what it returns must be what is stored, not the
-// caller's run (which the caller may change), and a later claim of the same
-// run must see its recorded steps.
+// caller's run (which the caller may change), it carries the body the
+// trigger parsed (the engine does not parse it again), and a later claim of
+// the same run must see its recorded steps.
 func TestClaimAfterEnqueueIsTheStoredRun(t *testing.T) {
 	t.Parallel()
 	s := openAt(t, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
@@ -254,6 +256,11 @@ func TestClaimAfterEnqueueIsTheStoredRun(t *testing.T) {
 	in := run("w", 0)
 	in.Event.Headers = map[string]string{"x-a": "1"}
 	in.Event.Body = []byte(`{"a":1}`)
+	in.Event.ContentType = "application/json"
+	parsed, err := engine.EventEnv(&in.Event) // as the trigger does for its filter
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Enqueue(ctx, in); err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +281,13 @@ func TestClaimAfterEnqueueIsTheStoredRun(t *testing.T) {
 	}
 	if r.Event.Headers["x-a"] != "1" || r.Event.Body[0] == 'X' {
 		t.Errorf("claimed run shares the caller's maps or body: %v %q", r.Event.Headers, r.Event.Body)
+	}
+	env, err := engine.EventEnv(&r.Event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.ValueOf(env.Body).Pointer() != reflect.ValueOf(parsed.Body).Pointer() {
+		t.Errorf("the claimed run's body was parsed again, not handed over parsed")
 	}
 
 	step := &engine.StepRecord{ID: "s1", Uses: "log", Status: engine.StepRetrying, Error: "503"}
