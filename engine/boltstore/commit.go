@@ -201,6 +201,15 @@ func (s *Store) commit(batch []*op) {
 				break
 			}
 		}
+		if failed < 0 && w.dirty {
+			if err := w.maintainDedupe(); err != nil {
+				_ = tx.Rollback()
+				w.undoAll()
+				s.dd.broken = true
+				s.log.Error("boltstore: dedupe index maintenance failed; it stops until the store is reopened", "err", err)
+				continue
+			}
+		}
 		if failed >= 0 {
 			_ = tx.Rollback()
 			w.undoAll()
@@ -258,32 +267,33 @@ func (s *Store) answerAll(ops []*op, err error) {
 // an earlier one's claim); each change registers its undo, run in reverse
 // when the batch is rolled back or its commit fails.
 type writeTx struct {
-	s                            *Store
-	tx                           *bolt.Tx
-	runs, queue, dedupe          *bolt.Bucket
-	dedupeExp, finished, created *bolt.Bucket
-	events                       *bolt.Bucket
-	queuedDelta                  int  // entries added to the queue bucket
-	wake                         bool // something may have become claimable
-	dirty                        bool // something was written: commit
-	undo                         []func()
-	after                        []func() // after the commit, before the answers
+	s                         *Store
+	tx                        *bolt.Tx
+	meta, runs, queue, events *bolt.Bucket
+	finished, created         *bolt.Bucket
+	dlog, dsegs, dmeta        *bolt.Bucket // the dedupe index (dedupe.go)
+	activeLog                 *bolt.Bucket // the active dedupe log generation, once written
+	queuedDelta               int          // entries added to the queue bucket
+	wake                      bool         // something may have become claimable
+	dirty                     bool         // something was written: commit
+	undo                      []func()
+	after                     []func() // after the commit, before the answers
 }
 
 func newWriteTx(s *Store, tx *bolt.Tx) *writeTx {
 	w := &writeTx{
 		s: s, tx: tx,
-		runs: tx.Bucket(bucketRuns), queue: tx.Bucket(bucketQueue),
-		dedupe: tx.Bucket(bucketDedupe), dedupeExp: tx.Bucket(bucketDedupeExp),
+		meta: tx.Bucket(bucketMeta), runs: tx.Bucket(bucketRuns), queue: tx.Bucket(bucketQueue),
 		finished: tx.Bucket(bucketFinished), created: tx.Bucket(bucketCreated),
-		events: tx.Bucket(bucketEvents),
+		events: tx.Bucket(bucketEvents), dlog: tx.Bucket(bucketDedupeLog),
+		dsegs: tx.Bucket(bucketDedupeSegs), dmeta: tx.Bucket(bucketDedupeMeta),
 	}
 	// Buckets whose keys start with a time (or a UUIDv7) grow at their end:
 	// fill their pages before splitting instead of leaving them half empty
-	// (bbolt's default 0.5 suits random inserts, like the dedupe index's).
+	// (bbolt's default 0.5 suits random inserts).
 	// runs is a little lower: a record rewrites a recent run a little longer.
 	w.runs.FillPercent = 0.9
-	for _, b := range []*bolt.Bucket{w.events, w.queue, w.dedupeExp, w.finished, w.created} {
+	for _, b := range []*bolt.Bucket{w.events, w.queue, w.finished, w.created} {
 		b.FillPercent = 0.95
 	}
 	return w

@@ -116,13 +116,10 @@ func (s *Store) prepare(in *engine.Run) (newRunRec, error) {
 
 // holder is who holds a dedupe key while an Enqueue is checked.
 type holder struct {
-	id     string
-	until  time.Time
-	stored bool // read from the dedupe bucket (not from this call)
-	// storedUntil is the window end in the bucket when this call replaces a
-	// stored holder: its expiry index entry must go.
-	storedUntil time.Time
-	replaced    bool
+	id       string
+	until    time.Time
+	stored   bool // read from the dedupe index (not from this call)
+	replaced bool // a stored holder this call replaces
 }
 
 // enqueue checks every run (ids, dedupe, capacity), then writes the new ones.
@@ -139,11 +136,11 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 		if rec.dedupe != "" {
 			h := holders[rec.dedupe]
 			if h == nil {
-				if v := w.dedupe.Get([]byte(rec.dedupe)); v != nil {
-					until, id, ok := splitTimeKey(v)
-					if !ok {
-						return fmt.Errorf("boltstore: enqueue: corrupt dedupe entry for workflow %s", r.Workflow)
-					}
+				until, id, found, err := w.dedupeGet(rec.dedupe)
+				if err != nil {
+					return fmt.Errorf("boltstore: enqueue: workflow %s: %w", r.Workflow, err)
+				}
+				if found {
 					h = &holder{id: id, until: until, stored: true}
 					holders[rec.dedupe] = h
 				}
@@ -156,8 +153,8 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 				h = &holder{}
 				holders[rec.dedupe] = h
 			}
-			if h.stored && !h.replaced {
-				h.storedUntil, h.replaced = h.until, true
+			if h.stored {
+				h.replaced = true
 			}
 			h.id, h.until = r.ID, r.DedupeUntil
 		}
@@ -192,15 +189,7 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 		if h.stored && !h.replaced {
 			continue
 		}
-		if h.replaced {
-			if err := w.del(w.dedupeExp, timeKey(h.storedUntil, dk)); err != nil {
-				return err
-			}
-		}
-		if err := w.put(w.dedupe, []byte(dk), dedupeValue(h.until, h.id)); err != nil {
-			return err
-		}
-		if err := w.put(w.dedupeExp, timeKey(h.until, dk), []byte{}); err != nil {
+		if err := w.dedupePut(dk, h.until, h.id); err != nil {
 			return err
 		}
 	}

@@ -7,17 +7,15 @@ import (
 
 // Bucket names. The layout is described in doc.go.
 var (
-	bucketMeta      = []byte("meta")
-	bucketRuns      = []byte("runs")
-	bucketQueue     = []byte("queue")
-	bucketDedupe    = []byte("dedupe")
-	bucketDedupeExp = []byte("dedupe_exp")
-	bucketFinished  = []byte("finished")
-	bucketCreated   = []byte("created")
-	bucketEvents    = []byte("events")
+	bucketMeta     = []byte("meta")
+	bucketRuns     = []byte("runs")
+	bucketQueue    = []byte("queue")
+	bucketFinished = []byte("finished")
+	bucketCreated  = []byte("created")
+	bucketEvents   = []byte("events")
 
-	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketQueue, bucketDedupe,
-		bucketDedupeExp, bucketFinished, bucketCreated, bucketEvents}
+	allBuckets = [][]byte{bucketMeta, bucketRuns, bucketQueue, bucketFinished,
+		bucketCreated, bucketEvents, bucketDedupeLog, bucketDedupeSegs, bucketDedupeMeta}
 
 	// bucketLeases held the leases in layout 2; upgradeFrom2 removes it.
 	bucketLeases = []byte("leases")
@@ -25,7 +23,7 @@ var (
 	metaVersion = []byte("version")
 	// layoutVersion is bumped when the bucket layout or the run encoding
 	// changes incompatibly.
-	layoutVersion = []byte("3")
+	layoutVersion = []byte("4")
 )
 
 // timeLen is the size of an encoded time: 8 bytes of Unix seconds with the
@@ -67,10 +65,10 @@ func splitTimeKey(k []byte) (time.Time, string, bool) {
 	return getTime(k), string(k[timeLen:]), true
 }
 
-// dedupeKey is the key of the dedupe bucket: workflow names never contain
+// dedupeKey is the key of the dedupe index: workflow names never contain
 // a NUL byte (Enqueue checks), so the pair is unambiguous.
 func dedupeKey(workflow, key string) string { return workflow + "\x00" + key }
 
-// dedupeValue is the dedupe bucket's value: the window's end, then the id of
+// dedupeValue is a dedupe segment's value: the window's end, then the id of
 // the run that holds the key.
 func dedupeValue(until time.Time, id string) []byte { return timeKey(until, id) }

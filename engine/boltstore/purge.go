@@ -13,8 +13,8 @@ const DefaultPurgeLimit = 1000
 
 // Purge deletes up to req.Limit records in one commit: finished runs (with
 // their index entries) that finished before req.FinishedBefore, then dedupe
-// keys whose window ended before req.Now. Both indexes are time-ordered, so a
-// batch reads only what it deletes.
+// keys whose window ended before req.Now (purgeDedupe, in dedupe.go). The
+// finished index is time-ordered, so a batch reads only what it deletes.
 func (s *Store) Purge(ctx context.Context, req engine.PurgeRequest) (int, error) {
 	if req.Limit <= 0 {
 		req.Limit = DefaultPurgeLimit
@@ -36,7 +36,7 @@ func (s *Store) Purge(ctx context.Context, req engine.PurgeRequest) (int, error)
 
 func (w *writeTx) purge(req engine.PurgeRequest) (int, error) {
 	type gone struct{ key, created []byte }
-	var runs, keys []gone
+	var runs []gone
 	c := w.finished.Cursor()
 	for k, v := c.First(); k != nil && len(runs) < req.Limit; k, v = c.Next() {
 		at, _, ok := splitTimeKey(k)
@@ -48,18 +48,6 @@ func (w *writeTx) purge(req engine.PurgeRequest) (int, error) {
 		}
 		runs = append(runs, gone{key: bytes.Clone(k), created: bytes.Clone(v)})
 	}
-	c = w.dedupeExp.Cursor()
-	for k, _ := c.First(); k != nil && len(runs)+len(keys) < req.Limit; k, _ = c.Next() {
-		until, _, ok := splitTimeKey(k)
-		if !ok {
-			return 0, fmt.Errorf("boltstore: purge: corrupt dedupe expiry entry %x", k)
-		}
-		if !until.Before(req.Now) {
-			break
-		}
-		keys = append(keys, gone{key: bytes.Clone(k)})
-	}
-
 	for _, g := range runs {
 		id := g.key[timeLen:]
 		if err := w.del(w.runs, id); err != nil {
@@ -75,18 +63,9 @@ func (w *writeTx) purge(req engine.PurgeRequest) (int, error) {
 			return 0, err
 		}
 	}
-	for _, g := range keys {
-		dk := g.key[timeLen:]
-		// The key's entry goes only if it still has this window (a newer
-		// holder would have replaced the expiry entry too; be safe anyway).
-		if v := w.dedupe.Get(dk); len(v) >= timeLen && bytes.Equal(v[:timeLen], g.key[:timeLen]) {
-			if err := w.del(w.dedupe, dk); err != nil {
-				return 0, err
-			}
-		}
-		if err := w.del(w.dedupeExp, g.key); err != nil {
-			return 0, err
-		}
+	keys, err := w.purgeDedupe(utc(req.Now), req.Limit-len(runs))
+	if err != nil {
+		return 0, err
 	}
-	return len(runs) + len(keys), nil
+	return len(runs) + keys, nil
 }

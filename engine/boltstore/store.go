@@ -55,6 +55,10 @@ type Options struct {
 	// number of writes it carried and how long it took, fsync included (for
 	// metrics). It runs on the commit loop: keep it cheap.
 	OnCommit func(writes int, took time.Duration)
+
+	// The dedupe index's generation size and maintenance chunk (dedupe.go);
+	// 0 means the default. Tests set small ones.
+	dedupeFlushAt, dedupeChunk int
 }
 
 // withDefaults fills defaults and validates, naming the bad field.
@@ -108,6 +112,7 @@ type Store struct {
 	queued  atomic.Int64
 	leases  *leaseTable
 	fresh   *freshRuns
+	dd      *dedupeIndex // the commit loop's
 	commits atomic.Uint64
 	ops     atomic.Uint64
 }
@@ -151,6 +156,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, openError(opts.Path, timeout, err)
 	}
 	var queued int64
+	var dd *dedupeIndex
 	err = db.Update(func(tx *bolt.Tx) error {
 		if err := checkLayout(tx, opts.Now()); err != nil {
 			return err
@@ -163,7 +169,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if err := tx.Bucket(bucketMeta).Put(metaVersion, layoutVersion); err != nil {
 			return fmt.Errorf("write layout version: %w", err)
 		}
-		return nil
+		var err error
+		dd, err = loadDedupe(tx, opts.dedupeFlushAt, opts.dedupeChunk)
+		return err
 	})
 	if err == nil {
 		err = db.View(func(tx *bolt.Tx) error {
@@ -184,6 +192,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		wake:   make(chan struct{}, 1),
 		leases: newLeaseTable(opts.Now()),
 		fresh:  newFreshRuns(),
+		dd:     dd,
 	}
 	s.queued.Store(queued)
 	go s.loop()
@@ -209,15 +218,20 @@ func openError(path string, timeout time.Duration, err error) error {
 }
 
 // checkLayout refuses a bbolt file that some other program wrote, or that a
-// newer hookflow wrote with another layout; it upgrades layout 2.
+// newer hookflow wrote with another layout; it upgrades layouts 2 and 3.
 func checkLayout(tx *bolt.Tx, now time.Time) error {
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		v := meta.Get(metaVersion)
 		switch {
 		case bytes.Equal(v, layoutVersion):
 			return nil
+		case bytes.Equal(v, []byte("3")):
+			return upgradeFrom3(tx)
 		case bytes.Equal(v, []byte("2")):
-			return upgradeFrom2(tx, now)
+			if err := upgradeFrom2(tx, now); err != nil {
+				return err
+			}
+			return upgradeFrom3(tx)
 		}
 		return fmt.Errorf("store layout version %q, this build reads %q", v, layoutVersion)
 	}

@@ -94,7 +94,9 @@
 //     FinishedBefore and dedupe keys whose DedupeUntil is before Now, at most
 //     Limit records a call (a run and a key each count one). It never
 //     deletes a run that is not final. A key whose window is still open
-//     survives the purge of its run.
+//     survives the purge of its run. After Purge, a key whose window ended
+//     before Now no longer dedupes; a backend may delete it physically in
+//     a later call (bbolt's sorted dedupe segments), which counts it then.
 //   - A call whose context is already done returns an error wrapping the
 //     context's error and changes nothing.
 //   - After Close every method returns ErrClosed; a second Close returns nil

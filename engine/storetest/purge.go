@@ -55,7 +55,8 @@ func purgeBatches(t *testing.T, h Harness) {
 	f.record(retry.ID, retry.Lease, engine.Update{Status: engine.StatusRetrying, DueAt: at(10 * time.Hour), At: at(300 * time.Second)})
 	keep := f.enqueueIDs(keyed("expired", at(5*time.Second)), keyed("live", at(time.Hour)))
 
-	// 5 old runs + 1 expired key = 6 records, 2 a call.
+	// 5 old runs + 1 expired key = 6 records, 2 a call. A backend may delete
+	// the key itself later (it counts then), but it no longer dedupes.
 	req := engine.PurgeRequest{FinishedBefore: at(50 * time.Second), Now: at(10 * time.Second), Limit: 2}
 	var counts []int
 	total := 0
@@ -73,8 +74,8 @@ func purgeBatches(t *testing.T, h Harness) {
 			break
 		}
 	}
-	if total != 6 || counts[len(counts)-1] != 0 {
-		t.Errorf("Purge counts %v: total %d, want 6 then 0", counts, total)
+	if (total != 6 && total != 5) || counts[len(counts)-1] != 0 {
+		t.Errorf("Purge counts %v: total %d, want 6 (or 5: the key deleted later) then 0", counts, total)
 	}
 	for _, id := range old {
 		if _, err := f.s.Get(f.ctx, id); err == nil {
