@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,11 +28,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// crashChild is the child process: 16 senders enqueue until the process
-// is killed, printing each run id after Enqueue returned (the ack).
+// crashOptions: dedupe generations of 64 keys, so that the kill lands
+// while the dedupe index flushes and merges.
+func crashOptions(path string) boltstore.Options {
+	return boltstore.SmallDedupeGenerations(boltstore.Options{Path: path}, 64, 16)
+}
+
+// crashChild is the child process: 16 senders enqueue runs, each with its
+// own dedupe key, until the process is killed, printing each run's id and
+// key after Enqueue returned (the ack).
 func crashChild(path string) {
 	ctx := context.Background()
-	s, err := boltstore.Open(ctx, boltstore.Options{Path: path})
+	s, err := boltstore.Open(ctx, crashOptions(path))
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(2)
@@ -44,13 +52,15 @@ func crashChild(path string) {
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
-				res, err := s.Enqueue(ctx, run(fmt.Sprintf("w%d", w), i))
-				if err != nil {
-					fmt.Println("enqueue:", err)
+				r := run(fmt.Sprintf("w%d", w), i)
+				r.DedupeKey, r.DedupeUntil = fmt.Sprintf("key-%d-%d", w, i), t0.Add(time.Hour)
+				res, err := s.Enqueue(ctx, r)
+				if err != nil || res[0].Duplicate {
+					fmt.Println("enqueue:", err, res)
 					os.Exit(2)
 				}
 				mu.Lock()
-				fmt.Fprintln(out, res[0].RunID)
+				fmt.Fprintln(out, res[0].RunID, r.Workflow, r.DedupeKey)
 				_ = out.Flush()
 				mu.Unlock()
 			}
@@ -61,7 +71,8 @@ func crashChild(path string) {
 
 // TestKilledProcessKeepsEveryAck kills a process that is enqueuing as fast
 // as it can, with SIGKILL, and checks that every run it acknowledged is in
-// the file: an ack is only given after the commit.
+// the file (an ack is only given after the commit) and that its dedupe key
+// still names it.
 func TestKilledProcessKeepsEveryAck(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "hookflow.db")
@@ -74,26 +85,34 @@ func TestKilledProcessKeepsEveryAck(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var acked []string
+	var acked, workflows, keys []string
 	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && len(acked) < 500 {
-		line := sc.Text()
-		if len(line) != 36 {
+	for sc.Scan() && len(acked) < 2000 {
+		f := strings.Fields(sc.Text())
+		if len(f) != 3 || len(f[0]) != 36 {
 			_ = cmd.Process.Kill()
-			t.Fatalf("child: %s", line)
+			t.Fatalf("child: %s", sc.Text())
 		}
-		acked = append(acked, line)
+		acked, workflows, keys = append(acked, f[0]), append(workflows, f[1]), append(keys, f[2])
 	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	if len(acked) < 500 {
+	if len(acked) < 2000 {
 		t.Fatalf("child acked only %d runs before it stopped", len(acked))
 	}
 
-	s := openAt(t, boltstore.Options{Path: path})
+	s := openAt(t, crashOptions(path))
 	defer s.Close()
+	for i, id := range acked {
+		r := run(workflows[i], 0)
+		r.DedupeKey, r.DedupeUntil = keys[i], t0.Add(time.Hour)
+		res, err := s.Enqueue(t.Context(), r)
+		if err != nil || !res[0].Duplicate || res[0].RunID != id {
+			t.Fatalf("key %s of acked run %s after the kill: %+v, %v; want a duplicate of it", keys[i], id, res, err)
+		}
+	}
 	for _, id := range acked {
 		r, err := s.Get(t.Context(), id)
 		if err != nil {

@@ -64,8 +64,8 @@ var (
 
 // Defaults of the index's sizes (Options has smaller ones for tests).
 const (
-	defaultDedupeFlushAt = 32768 // keys per log generation (~5 MB in memory)
-	defaultDedupeChunk   = 1024  // keys written per commit by maintenance
+	defaultDedupeFlushAt = 8192 // keys per log generation (~2 MB in memory)
+	defaultDedupeChunk   = 1024 // keys written per commit by maintenance
 )
 
 // dedupeEntry is a key's holder in memory.
