@@ -273,6 +273,7 @@ type writeTx struct {
 	finished, created         *bolt.Bucket
 	dlog, dsegs, dmeta        *bolt.Bucket // the dedupe index (dedupe.go)
 	activeLog                 *bolt.Bucket // the active dedupe log generation, once written
+	dedupePuts                int          // keys added to the dedupe log
 	queuedDelta               int          // entries added to the queue bucket
 	wake                      bool         // something may have become claimable
 	dirty                     bool         // something was written: commit

@@ -29,12 +29,13 @@ import (
 //     its age, size, latest window end and Bloom filter) and drops the
 //     frozen generation. A segment without a meta entry is unfinished and
 //     dropped at Open; the log still holds its keys.
-//   - Segments of similar size are merged, newest first, the same way: a
-//     chunk per commit, the newer segment's entry winning a key both hold,
-//     keys whose window ended before the last Purge's Now left out. The
-//     merged segment takes the sources' place when its last chunk commits.
-//     Sizes double from one merge to the next, so a key is rewritten about
-//     log2(keys/flushAt) times and there are about as many segments.
+//   - Eight neighbouring segments of one size class are merged into one
+//     (mergeFanIn), the same way: a chunk per commit, the newest segment's
+//     entry winning a key several hold, keys whose window ended before the
+//     last Purge's Now left out. The merged segment takes the sources'
+//     place when its last chunk commits. A key is rewritten about
+//     log8(keys/flushAt) times; a lookup has at most 7 segments of each
+//     size class to consider.
 //   - A lookup reads the newest holder of a key: the active generation,
 //     the frozen one, then the segments newest first, reading only those
 //     whose Bloom filter may hold the key.
@@ -108,7 +109,8 @@ type dedupeIndex struct {
 	frozen     map[string]dedupeEntry // nil when no generation is frozen
 	frozenGens []uint64
 	segs       []*segment // newest (highest order) first
-	build      *segBuild
+	flushing   *segBuild  // writing the frozen generation out
+	merging    *segBuild  // merging two segments
 	nextSeq    uint64
 	nextGen    uint64
 	nextSegID  uint64
@@ -330,6 +332,7 @@ func (w *writeTx) dedupePut(dk string, until time.Time, id string) error {
 	prev, had := d.active[dk]
 	d.active[dk] = dedupeEntry{until: until, id: id, seq: seq}
 	d.nextSeq++
+	w.dedupePuts++
 	w.undo = append(w.undo, func() {
 		d.nextSeq--
 		if had {
@@ -411,7 +414,7 @@ func (w *writeTx) purgeDedupe(now time.Time, limit int) (int, error) {
 
 // building reports whether a build reads sg.
 func (d *dedupeIndex) building(sg *segment) bool {
-	return d.build != nil && slices.Contains(d.build.sources, sg)
+	return d.merging != nil && slices.Contains(d.merging.sources, sg)
 }
 
 // dropSegment deletes a segment's keys and meta entry.
@@ -436,20 +439,24 @@ func (w *writeTx) maintainDedupe() error {
 	if d.frozen == nil && len(d.active) >= d.flushAt {
 		w.after = append(w.after, d.freeze)
 	}
-	if d.build == nil {
-		if d.frozen != nil {
-			d.startFlush()
-		} else {
-			d.startMerge()
-		}
-		if d.build == nil {
-			return nil
+	if d.flushing == nil && d.frozen != nil {
+		d.startFlush()
+	}
+	if d.flushing != nil {
+		// Twice the keys this batch added: a generation is written out
+		// before the next one fills, so memory stays bounded.
+		if err := w.flushChunk(max(d.chunk, 2*w.dedupePuts)); err != nil {
+			return err
 		}
 	}
-	if d.build.sources == nil {
-		return w.flushChunk()
+	if d.merging == nil {
+		d.startMerge()
 	}
-	return w.mergeChunk()
+	if d.merging != nil {
+		// A key is merged about log8(keys/flushAt) times (mergeFanIn).
+		return w.mergeChunk(d.chunk + 2*w.dedupePuts)
+	}
+	return nil
 }
 
 // freeze makes the active generation the frozen one.
@@ -469,41 +476,60 @@ func (d *dedupeIndex) startFlush() {
 		order = max(order, e.seq)
 	}
 	slices.SortFunc(list, func(a, b flushEntry) int { return strings.Compare(a.key, b.key) })
-	d.build = &segBuild{
+	d.flushing = &segBuild{
 		seg:   &segment{id: d.nextSegID, order: order, bloom: newBloom(len(list))},
 		flush: list,
 	}
 	d.nextSegID++
 }
 
-// startMerge starts merging mergeCandidate's pair, if any.
+// startMerge starts merging mergeCandidate's segments, if any.
 func (d *dedupeIndex) startMerge() {
-	i := d.mergeCandidate()
+	i, j := d.mergeCandidate()
 	if i < 0 {
 		return
 	}
-	newer, older := d.segs[i], d.segs[i+1]
-	d.build = &segBuild{
-		seg:     &segment{id: d.nextSegID, order: max(newer.order, older.order), bloom: newBloom(newer.n + older.n)},
-		sources: []*segment{newer, older},
+	sources := slices.Clone(d.segs[i:j])
+	sg := &segment{id: d.nextSegID}
+	n := 0
+	for _, src := range sources {
+		sg.order = max(sg.order, src.order)
+		n += src.n
 	}
+	sg.bloom = newBloom(n)
+	d.merging = &segBuild{seg: sg, sources: sources}
 	d.nextSegID++
 }
 
-// mergeCandidate returns i for the newest two neighbouring segments i and
-// i+1 where the older is at most half again the newer's size, or -1.
-func (d *dedupeIndex) mergeCandidate() int {
-	for i := 0; i+1 < len(d.segs); i++ {
-		if 2*d.segs[i+1].n <= 3*d.segs[i].n {
-			return i
+// mergeFanIn is how many segments of one size class a merge takes, and
+// mergeSpread how much larger than the smallest the others may be. With
+// segments of flushAt keys, a merge makes one of mergeFanIn times their
+// size: a key is rewritten about log_mergeFanIn(keys/flushAt) times (twice
+// for a million keys in generations of 8192), and there are at most
+// mergeFanIn-1 segments of each size class to look up.
+const (
+	mergeFanIn  = 8
+	mergeSpread = 4
+)
+
+// mergeCandidate returns the newest run segs[i:j] of mergeFanIn
+// neighbouring segments of one size class, or -1, -1.
+func (d *dedupeIndex) mergeCandidate() (i, j int) {
+	for i := 0; i+mergeFanIn <= len(d.segs); i++ {
+		lo, hi := d.segs[i].n, d.segs[i].n
+		for _, sg := range d.segs[i+1 : i+mergeFanIn] {
+			lo, hi = min(lo, sg.n), max(hi, sg.n)
+		}
+		if hi <= mergeSpread*max(lo, 1) {
+			return i, i + mergeFanIn
 		}
 	}
-	return -1
+	return -1, -1
 }
 
-// buildBucket returns the bucket of the segment being built.
-func (w *writeTx) buildBucket() (*bolt.Bucket, error) {
-	b, err := w.dsegs.CreateBucketIfNotExists(u64Key(w.s.dd.build.seg.id))
+// buildBucket returns the bucket of a segment being built.
+func (w *writeTx) buildBucket(sg *segment) (*bolt.Bucket, error) {
+	b, err := w.dsegs.CreateBucketIfNotExists(u64Key(sg.id))
 	if err != nil {
 		return nil, &writeError{fmt.Errorf("boltstore: dedupe segment: %w", err)}
 	}
@@ -513,14 +539,14 @@ func (w *writeTx) buildBucket() (*bolt.Bucket, error) {
 
 // flushChunk writes the next chunk of the frozen keys; the last one
 // finishes the segment and drops the frozen generations.
-func (w *writeTx) flushChunk() error {
+func (w *writeTx) flushChunk(budget int) error {
 	d := w.s.dd
-	bd := d.build
+	bd := d.flushing
 	sg := bd.seg
-	end := min(bd.pos+d.chunk, len(bd.flush))
+	end := min(bd.pos+budget, len(bd.flush))
 	n, maxUntil := sg.n, sg.maxUntil
 	if end > bd.pos {
-		b, err := w.buildBucket()
+		b, err := w.buildBucket(sg)
 		if err != nil {
 			return err
 		}
@@ -546,7 +572,7 @@ func (w *writeTx) flushChunk() error {
 			if err := w.put(w.dmeta, u64Key(sg.id), encodeSegMeta(&fin)); err != nil {
 				return err
 			}
-		} else if err := w.dropBuild(); err != nil {
+		} else if err := w.dropBuild(sg); err != nil {
 			return err
 		}
 		for _, gen := range d.frozenGens {
@@ -564,71 +590,84 @@ func (w *writeTx) flushChunk() error {
 		if n > 0 {
 			d.segs = slices.Insert(d.segs, 0, sg)
 		}
-		d.frozen, d.frozenGens, d.build = nil, nil, nil
+		d.frozen, d.frozenGens, d.flushing = nil, nil, nil
 	})
 	return nil
 }
 
-// mergeChunk merges the next chunk of the two sources; the last one
-// finishes the segment, which replaces them.
-func (w *writeTx) mergeChunk() error {
+// mergeChunk merges the next chunk of the sources; the last one finishes
+// the segment, which takes their place.
+func (w *writeTx) mergeChunk(budget int) error {
 	d := w.s.dd
-	bd := d.build
+	bd := d.merging
 	sg := bd.seg
-	newerB, olderB := w.dsegs.Bucket(u64Key(bd.sources[0].id)), w.dsegs.Bucket(u64Key(bd.sources[1].id))
-	if newerB == nil || olderB == nil {
-		return &writeError{fmt.Errorf("boltstore: dedupe merge: segment %d or %d is missing", bd.sources[0].id, bd.sources[1].id)}
-	}
-	b, err := w.buildBucket()
+	b, err := w.buildBucket(sg)
 	if err != nil {
 		return err
 	}
-	seek := func(c *bolt.Cursor) ([]byte, []byte) {
-		if bd.last == nil {
-			return c.First()
-		}
-		k, v := c.Seek(bd.last)
-		if k != nil && bytes.Equal(k, bd.last) {
-			k, v = c.Next()
-		}
-		return k, v
+	// One cursor per source, newest first, each at its first key after the
+	// last one read.
+	type head struct {
+		c    *bolt.Cursor
+		k, v []byte
 	}
-	ca, cb := newerB.Cursor(), olderB.Cursor()
-	ka, va := seek(ca)
-	kb, vb := seek(cb)
+	heads := make([]head, len(bd.sources))
+	for i, src := range bd.sources {
+		sb := w.dsegs.Bucket(u64Key(src.id))
+		if sb == nil {
+			return &writeError{fmt.Errorf("boltstore: dedupe merge: segment %d is missing", src.id)}
+		}
+		h := head{c: sb.Cursor()}
+		if bd.last == nil {
+			h.k, h.v = h.c.First()
+		} else if h.k, h.v = h.c.Seek(bd.last); h.k != nil && bytes.Equal(h.k, bd.last) {
+			h.k, h.v = h.c.Next()
+		}
+		heads[i] = h
+	}
 	n, maxUntil, last := sg.n, sg.maxUntil, bd.last
-	for read := 0; read < d.chunk && (ka != nil || kb != nil); read++ {
-		var k, v []byte
-		switch c := compareKeys(ka, kb); {
-		case c < 0:
-			k, v = ka, va
-			ka, va = ca.Next()
-		case c > 0:
-			k, v = kb, vb
-			kb, vb = cb.Next()
-		default: // both hold the key: the newer's entry wins
-			k, v = ka, va
-			ka, va = ca.Next()
-			kb, vb = cb.Next()
+	done := false
+	for read := 0; read < budget; read++ {
+		// The smallest key; among sources holding it, the newest wins.
+		min := -1
+		for i := range heads {
+			if heads[i].k != nil && (min < 0 || bytes.Compare(heads[i].k, heads[min].k) < 0) {
+				min = i
+			}
+		}
+		if min < 0 {
+			done = true
+			break
+		}
+		k, v := heads[min].k, heads[min].v
+		for i := range heads {
+			if heads[i].k != nil && bytes.Equal(heads[i].k, k) && i != min {
+				heads[i].k, heads[i].v = heads[i].c.Next()
+			}
 		}
 		last = bytes.Clone(k)
 		until, _, ok := splitTimeKey(v)
 		if !ok {
 			return fmt.Errorf("boltstore: dedupe merge: corrupt entry %x", k)
 		}
-		if until.Before(d.purgedBefore) {
-			continue
+		if !until.Before(d.purgedBefore) {
+			if err := w.put(b, last, bytes.Clone(v)); err != nil {
+				return err
+			}
+			sg.bloom.add(bloomHash(string(last)))
+			n++
+			if until.After(maxUntil) {
+				maxUntil = until
+			}
 		}
-		if err := w.put(b, last, bytes.Clone(v)); err != nil {
-			return err
-		}
-		sg.bloom.add(bloomHash(string(k)))
-		n++
-		if until.After(maxUntil) {
-			maxUntil = until
+		heads[min].k, heads[min].v = heads[min].c.Next()
+	}
+	if !done {
+		done = true
+		for i := range heads {
+			done = done && heads[i].k == nil
 		}
 	}
-	done := ka == nil && kb == nil
 	if done {
 		if n > 0 {
 			fin := *sg
@@ -636,7 +675,7 @@ func (w *writeTx) mergeChunk() error {
 			if err := w.put(w.dmeta, u64Key(sg.id), encodeSegMeta(&fin)); err != nil {
 				return err
 			}
-		} else if err := w.dropBuild(); err != nil {
+		} else if err := w.dropBuild(sg); err != nil {
 			return err
 		}
 		for _, src := range bd.sources {
@@ -650,22 +689,22 @@ func (w *writeTx) mergeChunk() error {
 		if !done {
 			return
 		}
+		// The sources are neighbours: the merged segment takes the place of
+		// the newest.
 		i := slices.Index(d.segs, bd.sources[0])
-		d.segs = slices.DeleteFunc(d.segs, func(s *segment) bool { return s == bd.sources[1] })
+		d.segs = slices.Delete(d.segs, i, i+len(bd.sources))
 		if n > 0 {
-			d.segs[i] = sg
-		} else {
-			d.segs = slices.Delete(d.segs, i, i+1)
+			d.segs = slices.Insert(d.segs, i, sg)
 		}
-		d.build = nil
+		d.merging = nil
 	})
 	return nil
 }
 
 // dropBuild deletes the bucket of a build that ended empty.
-func (w *writeTx) dropBuild() error {
+func (w *writeTx) dropBuild(sg *segment) error {
 	w.dirty = true
-	if err := w.dsegs.DeleteBucket(u64Key(w.s.dd.build.seg.id)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+	if err := w.dsegs.DeleteBucket(u64Key(sg.id)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 		return &writeError{fmt.Errorf("boltstore: drop empty dedupe segment: %w", err)}
 	}
 	return nil

@@ -84,7 +84,8 @@ func (f *dedupeFixture) state() (segs []int, frozen bool, building bool) {
 		for _, sg := range f.s.dd.segs {
 			segs = append(segs, sg.n)
 		}
-		frozen, building = f.s.dd.frozen != nil, f.s.dd.build != nil || f.s.dd.mergeCandidate() >= 0
+		next, _ := f.s.dd.mergeCandidate()
+		frozen, building = f.s.dd.frozen != nil, f.s.dd.flushing != nil || f.s.dd.merging != nil || next >= 0
 		return nil
 	})
 	if err != nil {

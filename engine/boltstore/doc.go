@@ -41,14 +41,22 @@
 // nanoseconds, big-endian), so byte order is time order. Run ids are UUIDv7,
 // time-ordered, so new runs append to the runs bucket.
 //
-//	meta        "version" → layout version ("3")
+//	meta        "version" → layout version ("4"); "dedupe_purged_before" → the latest Purge's Now
 //	runs        id → JSON of engine.Run without its Event (rewritten by every record)
 //	events      id → JSON of the run's engine.Event but its body ‖ 0x00 ‖ raw body (written once, at enqueue)
 //	queue       dueAt ‖ id → workflow        every unfinished run: queued, retrying and running
-//	dedupe      workflow ‖ 0x00 ‖ key → until ‖ id
-//	dedupe_exp  until ‖ workflow ‖ 0x00 ‖ key → ""   (Purge of expired keys)
 //	finished    finishedAt ‖ id → createdAt  final runs (Purge)
 //	created     createdAt ‖ id → workflow    (List, newest first)
+//	dedupe_log  gen → { seq → until ‖ len(id) ‖ id ‖ workflow ‖ 0x00 ‖ key }   new dedupe keys, appended
+//	dedupe_segs id → { workflow ‖ 0x00 ‖ key → until ‖ id }   sorted segments of older keys
+//	dedupe_meta id → age ‖ size ‖ latest until ‖ Bloom filter   (a segment without one is unfinished)
+//
+// The dedupe index is a small log-structured merge tree (dedupe.go): a new
+// key is a sequential append to the log and kept in memory; full log
+// generations are written out as sorted segments, and segments merged, a
+// chunk per commit. Layout 3 kept the keys in one B+tree, where scattered
+// delivery ids made every enqueue rewrite a leaf and its branch pages; it
+// is upgraded at Open.
 //
 // # Leases in memory
 //
@@ -67,7 +75,7 @@
 // nothing expired) is rolled back: no commit, no fsync. Record builds and
 // encodes the new state in its caller's goroutine, from a read transaction;
 // the loop checks the lease and writes the bytes. Layout 2 (leases in a
-// bucket) is upgraded at Open.
+// bucket) is upgraded at Open, to layout 4.
 //
 // The run an Enqueue stored is handed, in memory, to the claim that follows
 // (fresh.go), and a leased run's last stored state stays with its lease:
