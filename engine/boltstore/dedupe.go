@@ -66,7 +66,7 @@ var (
 // Defaults of the index's sizes (Options has smaller ones for tests).
 const (
 	defaultDedupeFlushAt = 8192 // keys per log generation (~2 MB in memory)
-	defaultDedupeChunk   = 1024 // keys written per commit by maintenance
+	defaultDedupeChunk   = 256  // keys a commit writes out at least, while maintenance is due
 )
 
 // dedupeEntry is a key's holder in memory.
