@@ -566,13 +566,7 @@ func (w *writeTx) flushChunk(budget int) error {
 	}
 	done := end == len(bd.flush)
 	if done {
-		if n > 0 {
-			fin := *sg
-			fin.n, fin.maxUntil = n, maxUntil
-			if err := w.put(w.dmeta, u64Key(sg.id), encodeSegMeta(&fin)); err != nil {
-				return err
-			}
-		} else if err := w.dropBuild(sg); err != nil {
+		if err := w.finishBuild(sg, n, maxUntil); err != nil {
 			return err
 		}
 		for _, gen := range d.frozenGens {
@@ -669,13 +663,7 @@ func (w *writeTx) mergeChunk(budget int) error {
 		}
 	}
 	if done {
-		if n > 0 {
-			fin := *sg
-			fin.n, fin.maxUntil = n, maxUntil
-			if err := w.put(w.dmeta, u64Key(sg.id), encodeSegMeta(&fin)); err != nil {
-				return err
-			}
-		} else if err := w.dropBuild(sg); err != nil {
+		if err := w.finishBuild(sg, n, maxUntil); err != nil {
 			return err
 		}
 		for _, src := range bd.sources {
@@ -701,8 +689,14 @@ func (w *writeTx) mergeChunk(budget int) error {
 	return nil
 }
 
-// dropBuild deletes the bucket of a build that ended empty.
-func (w *writeTx) dropBuild(sg *segment) error {
+// finishBuild writes the meta entry of a segment that ends with n keys,
+// which makes it a segment; one that ends empty is dropped.
+func (w *writeTx) finishBuild(sg *segment, n int, maxUntil time.Time) error {
+	if n > 0 {
+		fin := *sg
+		fin.n, fin.maxUntil = n, maxUntil
+		return w.put(w.dmeta, u64Key(sg.id), encodeSegMeta(&fin))
+	}
 	w.dirty = true
 	if err := w.dsegs.DeleteBucket(u64Key(sg.id)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 		return &writeError{fmt.Errorf("boltstore: drop empty dedupe segment: %w", err)}
