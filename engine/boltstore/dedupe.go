@@ -108,9 +108,10 @@ type dedupeIndex struct {
 	activeGen  uint64
 	frozen     map[string]dedupeEntry // nil when no generation is frozen
 	frozenGens []uint64
-	segs       []*segment // newest (highest order) first
-	flushing   *segBuild  // writing the frozen generation out
-	merging    *segBuild  // merging two segments
+	segs       []*segment        // newest (highest order) first
+	sorting    chan []flushEntry // the frozen keys, sorted, once ready
+	flushing   *segBuild         // writing the frozen generation out
+	merging    *segBuild         // merging two segments
 	nextSeq    uint64
 	nextGen    uint64
 	nextSegID  uint64
@@ -467,15 +468,34 @@ func (d *dedupeIndex) freeze() {
 	d.nextGen++
 }
 
-// startFlush prepares the segment of the frozen generations.
+// startFlush prepares the segment of the frozen generations. Their keys
+// are sorted off the commit loop (8,192 keys take a millisecond or two): the
+// first call starts the sort, a later one takes its result. Nothing writes
+// the frozen map any more, so the sort reads it alongside lookups.
 func (d *dedupeIndex) startFlush() {
-	list := make([]flushEntry, 0, len(d.frozen))
+	if d.sorting == nil {
+		frozen, sorted := d.frozen, make(chan []flushEntry, 1)
+		d.sorting = sorted
+		go func() {
+			list := make([]flushEntry, 0, len(frozen))
+			for k, e := range frozen {
+				list = append(list, flushEntry{key: k, dedupeEntry: e})
+			}
+			slices.SortFunc(list, func(a, b flushEntry) int { return strings.Compare(a.key, b.key) })
+			sorted <- list
+		}()
+	}
+	var list []flushEntry
+	select {
+	case list = <-d.sorting:
+		d.sorting = nil
+	default:
+		return
+	}
 	var order uint64
-	for k, e := range d.frozen {
-		list = append(list, flushEntry{key: k, dedupeEntry: e})
+	for _, e := range list {
 		order = max(order, e.seq)
 	}
-	slices.SortFunc(list, func(a, b flushEntry) int { return strings.Compare(a.key, b.key) })
 	d.flushing = &segBuild{
 		seg:   &segment{id: d.nextSegID, order: order, bloom: newBloom(len(list))},
 		flush: list,
