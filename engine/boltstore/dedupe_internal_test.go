@@ -170,13 +170,26 @@ func TestDedupeNewestHolderWins(t *testing.T) {
 func TestDedupePurge(t *testing.T) {
 	t.Parallel()
 	f := newDedupeFixture(t)
-	for i := range 30 {
-		f.enqueue("new", keyed(keyName(i), 0, 5)) // end at 5s
+	// Generations of 8: three segments of keys whose windows end at 5s, one
+	// of keys open until 3700s; then in the active generation three open
+	// keys and two ending at 5s.
+	var expired, open []int
+	for i := range 37 {
+		switch {
+		case i < 24, i >= 35:
+			f.enqueue("new", keyed(keyName(i), 0, 5))
+			expired = append(expired, i)
+		default:
+			f.enqueue("new", keyed(keyName(i), 100, 3600))
+			open = append(open, i)
+		}
+		if i == 31 {
+			f.settle()
+		}
 	}
-	for i := 30; i < 60; i++ {
-		f.enqueue("new", keyed(keyName(i), 100, 3600)) // end at 3700s
+	if segs, _, _ := f.state(); len(segs) != 4 || len(f.s.dd.active) != 5 {
+		t.Fatalf("segments %v and %d active keys, want 4 segments of 8 and 5 active", segs, len(f.s.dd.active))
 	}
-	f.settle()
 	total := 0
 	for range 100 {
 		n, err := f.s.Purge(t.Context(), engine.PurgeRequest{FinishedBefore: t0, Now: t0.Add(50 * time.Second), Limit: 4})
@@ -191,18 +204,16 @@ func TestDedupePurge(t *testing.T) {
 		}
 		total += n
 	}
-	// Keys of fully expired segments and of the active generation are
-	// deleted and counted; a segment mixing both ages (merges mix them here)
-	// keeps its expired keys until its next merge. Either way none of the
-	// first 30 dedupes any more.
-	if total > 30 {
-		t.Errorf("purged %d keys, only 30 expired", total)
+	// The three expired segments and the two expired active keys go, and
+	// count; the open segment and keys stay.
+	if segs, _, _ := f.state(); total != 26 || len(segs) != 1 || len(f.s.dd.active) != 3 {
+		t.Errorf("purged %d keys, left segments %v and %d active; want 26 purged, one segment, 3 active", total, segs, len(f.s.dd.active))
 	}
 	f.reopen() // the purge horizon is stored
-	for i := range 30 {
+	for _, i := range expired {
 		f.enqueue("new", keyed(keyName(i), 1, 3600)) // created before the old windows ended
 	}
-	for i := 30; i < 60; i++ {
+	for _, i := range open {
 		f.enqueue("dup", keyed(keyName(i), 200, 3600))
 	}
 	// Everything expires: purging deletes every key but those the first
