@@ -427,11 +427,12 @@ func (w *writeTx) dropSegment(sg *segment) error {
 	return w.del(w.dmeta, u64Key(sg.id))
 }
 
-// maintainDedupe does the index's next piece of background work in a
-// batch that writes anyway: freezes a full generation, or writes a chunk
-// of the segment being built (starting a flush or a merge when none is).
-// It runs after the batch's ops; what it changes in memory changes after
-// the commit (w.after).
+// maintainDedupe does the index's background work in a batch that writes
+// anyway: it freezes a full generation, and writes the next chunk of the
+// frozen generation's segment and of the merge in progress, starting
+// either when due. It runs after the batch's ops; what it changes in
+// memory changes after the commit (w.after), except the start of a build,
+// which a rolled-back batch simply redoes from its beginning.
 func (w *writeTx) maintainDedupe() error {
 	d := w.s.dd
 	if d.broken {
