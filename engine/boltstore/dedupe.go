@@ -522,26 +522,33 @@ func (d *dedupeIndex) startMerge() {
 	d.nextSegID++
 }
 
-// mergeFanIn is how many segments of one size class a merge takes, and
-// mergeSpread how much larger than the smallest the others may be. With
-// segments of flushAt keys, a merge makes one of mergeFanIn times their
-// size: a key is rewritten about log_mergeFanIn(keys/flushAt) times (twice
-// for a million keys in generations of 8192), and there are at most
-// mergeFanIn-1 segments of each size class to look up.
-const (
-	mergeFanIn  = 8
-	mergeSpread = 4
-)
+// mergeFanIn is how many neighbouring segments of one size class a merge
+// takes. Class c holds segments of flushAt·8^c to flushAt·8^(c+1) keys, so
+// a merge of eight makes a segment of the next class: a key is rewritten
+// about log8(keys/flushAt) times (twice for a million keys in generations of
+// 8,192), and a lookup has at most mergeFanIn-1 segments of each class to
+// consider, however the generations' sizes vary.
+const mergeFanIn = 8
+
+// sizeClass is the size class of a segment of n keys.
+func (d *dedupeIndex) sizeClass(n int) int {
+	c := 0
+	for limit := d.flushAt * mergeFanIn; n >= limit; limit *= mergeFanIn {
+		c++
+	}
+	return c
+}
 
 // mergeCandidate returns the newest run segs[i:j] of mergeFanIn
 // neighbouring segments of one size class, or -1, -1.
 func (d *dedupeIndex) mergeCandidate() (i, j int) {
 	for i := 0; i+mergeFanIn <= len(d.segs); i++ {
-		lo, hi := d.segs[i].n, d.segs[i].n
+		class := d.sizeClass(d.segs[i].n)
+		same := true
 		for _, sg := range d.segs[i+1 : i+mergeFanIn] {
-			lo, hi = min(lo, sg.n), max(hi, sg.n)
+			same = same && d.sizeClass(sg.n) == class
 		}
-		if hi <= mergeSpread*max(lo, 1) {
+		if same {
 			return i, i + mergeFanIn
 		}
 	}
