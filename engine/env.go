@@ -57,6 +57,11 @@ func ParseBody(contentType string, body []byte) (any, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
 	case mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"):
+		if v, err := parseJSONAny(body); err == nil {
+			return v, nil
+		}
+		// Refused: encoding/json says why (and would have the last word
+		// if the two ever disagreed).
 		var v any
 		if err := json.Unmarshal(body, &v); err != nil {
 			return nil, fmt.Errorf("parse JSON body: %w", err)
