@@ -116,19 +116,8 @@ func (p *anyParser) object(depth int) (any, bool) {
 			return nil, false
 		}
 		m[k] = v // a repeated key: the last one wins, as in encoding/json
-		p.space()
-		if p.i >= len(p.data) {
-			return nil, false
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-			p.space()
-		case '}':
-			p.i++
-			return m, true
-		default:
-			return nil, false
+		if done, ok := p.after('}'); !ok || done {
+			return m, ok
 		}
 	}
 }
@@ -150,21 +139,29 @@ func (p *anyParser) array(depth int) (any, bool) {
 			return nil, false
 		}
 		list = append(list, v)
-		p.space()
-		if p.i >= len(p.data) {
-			return nil, false
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-			p.space()
-		case ']':
-			p.i++
-			return list, true
-		default:
-			return nil, false
+		if done, ok := p.after(']'); !ok || done {
+			return list, ok
 		}
 	}
+}
+
+// after reads what follows a member or an element: a comma (another one
+// follows) or the closing byte (done).
+func (p *anyParser) after(closing byte) (done, ok bool) {
+	p.space()
+	if p.i >= len(p.data) {
+		return false, false
+	}
+	switch p.data[p.i] {
+	case ',':
+		p.i++
+		p.space()
+		return false, true
+	case closing:
+		p.i++
+		return true, true
+	}
+	return false, false
 }
 
 // number checks the JSON number grammar and converts with ParseFloat, as
