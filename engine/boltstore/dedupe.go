@@ -217,7 +217,7 @@ func loadDedupe(tx *bolt.Tx, flushAt, chunk int) (*dedupeIndex, error) {
 			return nil, fmt.Errorf("drop unfinished dedupe segment %x: %w", k, err)
 		}
 	}
-	slices.SortFunc(d.segs, func(a, b *segment) int { return -cmpU64(a.order, b.order) })
+	slices.SortFunc(d.segs, func(a, b *segment) int { return cmp.Compare(b.order, a.order) })
 
 	var gens []uint64
 	err = logs.ForEachBucket(func(k []byte) error {
@@ -261,16 +261,6 @@ func loadDedupe(tx *bolt.Tx, flushAt, chunk int) (*dedupeIndex, error) {
 	d.nextSeq = maxSeq + 1
 	d.nextSegID = max(d.nextSegID, 1)
 	return d, nil
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // dedupeGet returns the newest holder of dedupe key dk. A holder whose
@@ -728,64 +718,6 @@ func (w *writeTx) finishBuild(sg *segment, n int, maxUntil time.Time) error {
 	w.dirty = true
 	if err := w.dsegs.DeleteBucket(u64Key(sg.id)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 		return &writeError{fmt.Errorf("boltstore: drop empty dedupe segment: %w", err)}
-	}
-	return nil
-}
-
-// compareKeys orders keys with nil (an exhausted cursor) last.
-func compareKeys(a, b []byte) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return 1
-	case b == nil:
-		return -1
-	}
-	return bytes.Compare(a, b)
-}
-
-// upgradeFrom3 turns layout 3's dedupe B+tree into one segment, in Open's
-// transaction, and drops it and its expiry index.
-func upgradeFrom3(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketDedupeLog, bucketDedupeSegs, bucketDedupeMeta} {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return fmt.Errorf("upgrade layout 3: create bucket %s: %w", name, err)
-		}
-	}
-	old := tx.Bucket(bucketDedupe)
-	if old != nil {
-		if n := old.Stats().KeyN; n > 0 {
-			sg := &segment{id: 1, order: 0, bloom: newBloom(n)}
-			b, err := tx.Bucket(bucketDedupeSegs).CreateBucket(u64Key(sg.id))
-			if err != nil {
-				return fmt.Errorf("upgrade layout 3: %w", err)
-			}
-			b.FillPercent = 1
-			err = old.ForEach(func(k, v []byte) error {
-				until, _, ok := splitTimeKey(v)
-				if !ok {
-					return fmt.Errorf("upgrade layout 3: corrupt dedupe entry %x", k)
-				}
-				sg.bloom.add(bloomHash(string(k)))
-				sg.n++
-				if until.After(sg.maxUntil) {
-					sg.maxUntil = until
-				}
-				return b.Put(k, v)
-			})
-			if err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketDedupeMeta).Put(u64Key(sg.id), encodeSegMeta(sg)); err != nil {
-				return fmt.Errorf("upgrade layout 3: %w", err)
-			}
-		}
-	}
-	for _, name := range [][]byte{bucketDedupe, bucketDedupeExp} {
-		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-			return fmt.Errorf("upgrade layout 3: drop bucket %s: %w", name, err)
-		}
 	}
 	return nil
 }

@@ -1,10 +1,12 @@
 package boltstore
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/hookflow/hookflow/engine"
 )
@@ -55,6 +57,51 @@ func upgradeFrom2(tx *bolt.Tx, now time.Time) error {
 	}
 	if err := tx.DeleteBucket(bucketLeases); err != nil {
 		return fmt.Errorf("upgrade layout 2: drop the leases bucket: %w", err)
+	}
+	return nil
+}
+
+// upgradeFrom3 turns layout 3's dedupe B+tree into one segment, in Open's
+// transaction, and drops it and its expiry index.
+func upgradeFrom3(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketDedupeLog, bucketDedupeSegs, bucketDedupeMeta} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("upgrade layout 3: create bucket %s: %w", name, err)
+		}
+	}
+	old := tx.Bucket(bucketDedupe)
+	if old != nil {
+		if n := old.Stats().KeyN; n > 0 {
+			sg := &segment{id: 1, order: 0, bloom: newBloom(n)}
+			b, err := tx.Bucket(bucketDedupeSegs).CreateBucket(u64Key(sg.id))
+			if err != nil {
+				return fmt.Errorf("upgrade layout 3: %w", err)
+			}
+			b.FillPercent = 1
+			err = old.ForEach(func(k, v []byte) error {
+				until, _, ok := splitTimeKey(v)
+				if !ok {
+					return fmt.Errorf("upgrade layout 3: corrupt dedupe entry %x", k)
+				}
+				sg.bloom.add(bloomHash(string(k)))
+				sg.n++
+				if until.After(sg.maxUntil) {
+					sg.maxUntil = until
+				}
+				return b.Put(k, v)
+			})
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketDedupeMeta).Put(u64Key(sg.id), encodeSegMeta(sg)); err != nil {
+				return fmt.Errorf("upgrade layout 3: %w", err)
+			}
+		}
+	}
+	for _, name := range [][]byte{bucketDedupe, bucketDedupeExp} {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return fmt.Errorf("upgrade layout 3: drop bucket %s: %w", name, err)
+		}
 	}
 	return nil
 }
