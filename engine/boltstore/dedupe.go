@@ -285,7 +285,7 @@ func (w *writeTx) newestHolder(dk string) (until time.Time, id string, found boo
 	if len(d.segs) == 0 {
 		return time.Time{}, "", false, nil
 	}
-	h := bloomHash(dk)
+	h, key := bloomHash(dk), []byte(dk)
 	for _, sg := range d.segs {
 		if !sg.bloom.has(h) {
 			continue
@@ -294,7 +294,7 @@ func (w *writeTx) newestHolder(dk string) (until time.Time, id string, found boo
 		if b == nil {
 			return time.Time{}, "", false, fmt.Errorf("boltstore: dedupe segment %d is missing", sg.id)
 		}
-		if v := b.Get([]byte(dk)); v != nil {
+		if v := b.Get(key); v != nil {
 			until, id, ok := splitTimeKey(v)
 			if !ok {
 				return time.Time{}, "", false, fmt.Errorf("boltstore: corrupt dedupe entry in segment %d", sg.id)
@@ -350,6 +350,11 @@ func (w *writeTx) purgeDedupe(now time.Time, limit int) (int, error) {
 	}
 	n := 0
 	// The active generation: key by key (its log entry and its memory).
+	// Its bucket exists once it holds a key.
+	log := w.dlog.Bucket(u64Key(d.activeGen))
+	if log == nil && len(d.active) > 0 {
+		return 0, fmt.Errorf("boltstore: dedupe log generation %d is missing", d.activeGen)
+	}
 	for dk, e := range d.active {
 		if n == limit {
 			return n, nil
@@ -357,10 +362,8 @@ func (w *writeTx) purgeDedupe(now time.Time, limit int) (int, error) {
 		if !e.until.Before(now) {
 			continue
 		}
-		if log := w.dlog.Bucket(u64Key(d.activeGen)); log != nil {
-			if err := w.del(log, u64Key(e.seq)); err != nil {
-				return n, err
-			}
+		if err := w.del(log, u64Key(e.seq)); err != nil {
+			return n, err
 		}
 		delete(d.active, dk)
 		w.undo = append(w.undo, func() { d.active[dk] = e })

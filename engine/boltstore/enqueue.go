@@ -116,10 +116,9 @@ func (s *Store) prepare(in *engine.Run) (newRunRec, error) {
 
 // holder is who holds a dedupe key while an Enqueue is checked.
 type holder struct {
-	id       string
-	until    time.Time
-	stored   bool // read from the dedupe index (not from this call)
-	replaced bool // a stored holder this call replaces
+	id    string
+	until time.Time
+	taken bool // a run of this call holds it now: write it
 }
 
 // enqueue checks every run (ids, dedupe, capacity), then writes the new ones.
@@ -141,7 +140,7 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 					return fmt.Errorf("boltstore: enqueue: workflow %s: %w", r.Workflow, err)
 				}
 				if found {
-					h = &holder{id: id, until: until, stored: true}
+					h = &holder{id: id, until: until}
 					holders[rec.dedupe] = h
 				}
 			}
@@ -153,10 +152,7 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 				h = &holder{}
 				holders[rec.dedupe] = h
 			}
-			if h.stored {
-				h.replaced = true
-			}
-			h.id, h.until = r.ID, r.DedupeUntil
+			h.id, h.until, h.taken = r.ID, r.DedupeUntil, true
 		}
 		ids[r.ID] = true
 		isNew[i] = true
@@ -186,7 +182,7 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 		}
 	}
 	for dk, h := range holders {
-		if h.stored && !h.replaced {
+		if !h.taken {
 			continue
 		}
 		if err := w.dedupePut(dk, h.until, h.id); err != nil {
