@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -16,21 +17,10 @@ import (
 // to b. It writes what json.Marshal writes for the run with its Event
 // left out: the same names, the same fields omitted, strings escaped as
 // encoding/json escapes them (but for <, > and &, which need no escaping),
-// times as time.Time.MarshalJSON writes them. Steps, rare at enqueue and
-// holding arbitrary values, go through json.Marshal. decodeRun reads the
-// result with json.Unmarshal.
+// times as time.Time.MarshalJSON writes them, and step outputs as
+// appendValue writes them. decodeRun reads the result with json.Unmarshal.
 func appendState(b []byte, r *engine.Run) ([]byte, error) {
-	// The steps first, so that b grows once, to hold them too.
-	var steps []byte
-	var err error
-	n := stateSize(r)
-	if len(r.Steps) > 0 {
-		if steps, err = json.Marshal(r.Steps); err != nil {
-			return nil, fmt.Errorf("steps: %w", err)
-		}
-		n += len(`,"steps":`) + len(steps)
-	}
-	w := objectWriter{b: slices.Grow(b, n)}
+	w := objectWriter{b: slices.Grow(b, stateSize(r))}
 	w.open()
 	w.str("id", r.ID, false)
 	w.str("workflow", r.Workflow, false)
@@ -66,9 +56,9 @@ func appendState(b []byte, r *engine.Run) ([]byte, error) {
 		w.key("cancel_requested")
 		w.b = append(w.b, "true"...)
 	}
-	if steps != nil {
+	if len(r.Steps) > 0 {
 		w.key("steps")
-		w.b = append(w.b, steps...)
+		w.steps(r.Steps)
 	}
 	w.str("error", r.Error, true)
 	w.close()
@@ -76,6 +66,171 @@ func appendState(b []byte, r *engine.Run) ([]byte, error) {
 		return nil, w.err
 	}
 	return w.b, nil
+}
+
+// steps appends the array of a run's step records.
+func (w *objectWriter) steps(steps []engine.StepRecord) {
+	w.b = append(w.b, '[')
+	for i := range steps {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		st := &steps[i]
+		w.open()
+		w.str("id", st.ID, false)
+		w.str("uses", st.Uses, false)
+		w.str("status", string(st.Status), false)
+		w.values("outputs", "steps.outputs", st.Outputs)
+		if len(st.Attempts) > 0 {
+			w.key("attempts")
+			w.b = append(w.b, '[')
+			for j := range st.Attempts {
+				if j > 0 {
+					w.b = append(w.b, ',')
+				}
+				a := &st.Attempts[j]
+				w.open()
+				w.key("number")
+				w.b = strconv.AppendInt(w.b, int64(a.Number), 10)
+				w.timeNamed("started_at", "steps.attempts.started_at", a.StartedAt)
+				w.key("duration_ms")
+				w.value("steps.attempts.duration_ms", a.DurationMS)
+				w.str("outcome", a.Outcome, false)
+				w.str("error", a.Error, true)
+				w.values("details", "steps.attempts.details", a.Details)
+				w.close()
+			}
+			w.b = append(w.b, ']')
+		}
+		w.str("error", st.Error, true)
+		w.close()
+	}
+	w.b = append(w.b, ']')
+	w.sep = true
+}
+
+// strings appends a map of strings, its keys in byte order as json.Marshal
+// sorts them, left out when empty (the tag's omitempty).
+func (w *objectWriter) strings(name string, m map[string]string) {
+	if len(m) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.key(name)
+	w.open()
+	for i, k := range keys {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = appendString(append(appendString(w.b, k), ':'), m[k])
+	}
+	w.close()
+}
+
+// values appends a map member, left out when empty (the tag's omitempty).
+func (w *objectWriter) values(name, field string, m map[string]any) {
+	if len(m) == 0 {
+		return
+	}
+	w.key(name)
+	w.value(field, m)
+}
+
+// value appends v (appendValue), keeping the first error.
+func (w *objectWriter) value(field string, v any) {
+	if w.err != nil {
+		return
+	}
+	w.b, w.err = appendValue(w.b, v)
+	if w.err != nil {
+		w.err = fmt.Errorf("%s: %w", field, w.err)
+	}
+}
+
+// appendValue appends v as json.Marshal writes it, without HTML escaping,
+// for the values actions and templates return: nil, strings, booleans,
+// numbers, and maps and slices of them. Any other type goes through
+// json.Marshal (with its HTML escaping, which decodes the same).
+func appendValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			break // json.Marshal's error
+		}
+		return appendFloat(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case map[string]any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // json.Marshal's order: byte order of the keys
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendString(b, k), ':')
+			var err error
+			if b, err = appendValue(b, x[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case []any:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendValue(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
+}
+
+// appendFloat appends a finite f as encoding/json writes a float64: the
+// shortest decimal that reads back as f, in exponent form below 1e-6 and
+// from 1e21 on, with a two-digit negative exponent shortened (1e-07 is
+// written 1e-7).
+func appendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1]
+		b = b[:n-1]
+	}
+	return b
 }
 
 // objectWriter appends a JSON object's members, with commas between them,

@@ -134,6 +134,11 @@ func TestAppendState(t *testing.T) {
 		{"negative numbers", &engine.Run{ID: "r4", Claims: -1, Lease: engine.Lease{Token: math.MinInt64}}},
 		{"max numbers", &engine.Run{ID: "r4", Claims: math.MaxInt, Lease: engine.Lease{Token: math.MaxInt64}}},
 		{"empty steps", &engine.Run{ID: "r5", Steps: []engine.StepRecord{}}},
+		{"step values", &engine.Run{ID: "r5", Steps: []engine.StepRecord{
+			{ID: "values", Outputs: stepValues()},
+			{ID: "empty maps", Outputs: map[string]any{}, Attempts: []engine.Attempt{{Number: 1, Details: map[string]any{}}}},
+			{ID: "nested", Outputs: map[string]any{"in": map[string]any{"deeper": []any{map[string]any{"v": stepValues()}}}}},
+		}}},
 		{"odd strings", &engine.Run{
 			ID: odd, Workflow: odd, WorkflowVersion: odd, Status: engine.Status(odd), DedupeKey: odd,
 			ReplayOf: odd, Lease: engine.Lease{Owner: odd}, Error: odd,
@@ -158,6 +163,27 @@ func TestAppendState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkState(t, tt.run) })
+	}
+}
+
+// stepValues holds a value of every kind appendValue writes itself, and of
+// kinds it hands to json.Marshal.
+func stepValues() map[string]any {
+	type custom struct {
+		A int    `json:"a"`
+		B string `json:"b,omitempty"`
+	}
+	return map[string]any{
+		"nil": nil, "true": true, "false": false, "string": "a <b> & \"c\"\n",
+		"zero": 0.0, "neg zero": math.Copysign(0, -1), "int-like": 200.0, "fraction": 12.345,
+		"tiny": 1e-7, "small": 1e-6, "big": 1e21, "below big": 999999999999999999999.0,
+		"min": 5e-324, "max": math.MaxFloat64, "neg": -1.5e-300,
+		"int": 42, "int64": int64(math.MinInt64), "uint8": uint8(7), "float32": float32(0.1),
+		"nil map": map[string]any(nil), "nil slice": []any(nil), "empty slice": []any{},
+		"slice":   []any{1.0, "two", nil, []any{true}},
+		"strings": []string{"<a>", "b"}, "string map": map[string]string{"k": "v"},
+		"bytes": []byte("raw"), "number": json.Number("1.50"), "struct": custom{A: 1},
+		"": "empty key", "\u2028key\x00": "odd key", "日本": "é",
 	}
 }
 
@@ -192,8 +218,11 @@ func TestAppendStateErrors(t *testing.T) {
 		{"lease year", &engine.Run{ID: "r1", Lease: engine.Lease{ExpiresAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}, "lease.expires_at: year outside"},
 		{"zone 24h", &engine.Run{ID: "r1", CreatedAt: now.In(time.FixedZone("", 24*3600))}, "created_at: timezone hour"},
 		{"zone 100h", &engine.Run{ID: "r1", CreatedAt: now.In(time.FixedZone("", -100*3600))}, "created_at: timezone hour"},
-		{"step output", &engine.Run{ID: "r1", Steps: []engine.StepRecord{{ID: "s", Outputs: map[string]any{"c": make(chan int)}}}}, "steps: json: unsupported type"},
-		{"step nan", &engine.Run{ID: "r1", Steps: []engine.StepRecord{{ID: "s", Attempts: []engine.Attempt{{DurationMS: math.NaN()}}}}}, "steps: json: unsupported value"},
+		{"step output", &engine.Run{ID: "r1", Steps: []engine.StepRecord{{ID: "s", Outputs: map[string]any{"c": make(chan int)}}}}, "steps.outputs: json: unsupported type"},
+		{"step nan", &engine.Run{ID: "r1", Steps: []engine.StepRecord{{ID: "s", Attempts: []engine.Attempt{{DurationMS: math.NaN()}}}}}, "steps.attempts.duration_ms: json: unsupported value"},
+		{"step output inf", &engine.Run{ID: "r1", Steps: []engine.StepRecord{{ID: "s", Outputs: map[string]any{"a": []any{1, map[string]any{"x": math.Inf(-1)}}}}}}, "steps.outputs: json: unsupported value: -Inf"},
+		{"step detail", &engine.Run{ID: "r1", Steps: []engine.StepRecord{{ID: "s", Attempts: []engine.Attempt{{Details: map[string]any{"f": func() {}}}}}}}, "steps.attempts.details: json: unsupported type"},
+		{"attempt year", &engine.Run{ID: "r1", Steps: []engine.StepRecord{{ID: "s", Attempts: []engine.Attempt{{StartedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}}}}, "steps.attempts.started_at: year outside"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,6 +288,33 @@ func TestStateSize(t *testing.T) {
 	if n := stateSize(r); len(b) > n {
 		t.Fatalf("state is %d bytes, stateSize guessed %d: %s", len(b), n, b)
 	}
+}
+
+// FuzzAppendValue compares appendValue with json.Marshal byte for byte
+// (but for HTML escaping) on floats, strings and integers.
+func FuzzAppendValue(f *testing.F) {
+	for _, x := range []float64{0, 1, -1, 0.1, 1e-7, 1e-6, 1e20, 1e21, 123456789e15, 5e-324, math.MaxFloat64, -2.5e-9} {
+		f.Add(x, "s", int64(x))
+	}
+	f.Add(math.Copysign(0, -1), "<&>\u2028\xff", int64(math.MaxInt64))
+	f.Fuzz(func(t *testing.T, x float64, s string, n int64) {
+		for _, v := range []any{x, s, n, int(n), []any{x, s}, map[string]any{s: x, "n": n}} {
+			want, werr := json.Marshal(v)
+			got, gerr := appendValue(nil, v)
+			if (werr != nil) != (gerr != nil) {
+				t.Fatalf("%#v: appendValue error %v, json.Marshal error %v", v, gerr, werr)
+			}
+			if werr != nil {
+				if gerr.Error() != werr.Error() {
+					t.Fatalf("%#v: appendValue error %q, json.Marshal error %q", v, gerr, werr)
+				}
+				continue
+			}
+			if g, w := unescapeHTML.Replace(string(got)), unescapeHTML.Replace(string(want)); g != w {
+				t.Fatalf("%#v:\nappendValue  %s\njson.Marshal %s", v, got, want)
+			}
+		}
+	})
 }
 
 func FuzzAppendState(f *testing.F) {
@@ -346,4 +402,106 @@ func TestFullRunSetsEveryField(t *testing.T) {
 	r := fullRun()
 	check(reflect.ValueOf(*r))
 	check(reflect.ValueOf(r.Lease))
+}
+
+// checkEvent asserts that encodeEvent(ev) is json.Marshal's JSON of the
+// event without its body (up to HTML escaping), a NUL byte, and the body.
+func checkEvent(t *testing.T, ev *engine.Event) {
+	t.Helper()
+	meta := *ev
+	meta.Body = nil
+	want, werr := json.Marshal(&meta)
+	got, gerr := encodeEvent(ev)
+	if (werr != nil) != (gerr != nil) {
+		t.Fatalf("encodeEvent error = %v, json.Marshal error = %v", gerr, werr)
+	}
+	if werr != nil {
+		return
+	}
+	j, body, ok := bytes.Cut(got, []byte{0})
+	if !ok || !bytes.Equal(body, ev.Body) {
+		t.Fatalf("encodeEvent = %q: want the JSON, a NUL byte and the body %q", got, ev.Body)
+	}
+	if g, w := unescapeHTML.Replace(string(j)), unescapeHTML.Replace(string(want)); g != w {
+		t.Fatalf("bytes differ:\nencodeEvent  %s\njson.Marshal %s", g, w)
+	}
+	var back engine.Event
+	if err := json.Unmarshal(j, &back); err != nil {
+		t.Fatalf("decode %s: %v", j, err)
+	}
+	var wantBack engine.Event
+	if err := json.Unmarshal(want, &wantBack); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, wantBack) {
+		t.Fatalf("decoded events differ:\n%#v\n%#v", back, wantBack)
+	}
+}
+
+func TestEncodeEvent(t *testing.T) {
+	now := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
+	odd := "q\" b\\ nl\n nul\x00 bad\xff ls\u2028 <&> é"
+	tests := []struct {
+		name string
+		ev   *engine.Event
+	}{
+		{"zero", &engine.Event{}},
+		{"webhook", &engine.Event{ID: "evt_1", Method: "POST", Path: "/hooks/stripe", ContentType: "application/json",
+			Headers: map[string]string{"stripe-signature": "t=1,v1=ab", "content-type": "application/json", "x-b": "", "a": "1"},
+			Body:    []byte(`{"id":"evt_1","type":"invoice.paid"}`), ReceivedAt: now}},
+		{"query", &engine.Event{ID: "r", Method: "GET", Path: "/hooks/x", Query: map[string]string{"b": "2", "a": "1", "": "empty"}, ReceivedAt: now}},
+		{"empty maps", &engine.Event{ID: "r", Headers: map[string]string{}, Query: map[string]string{}, Body: []byte{}}},
+		{"odd strings", &engine.Event{ID: odd, Method: odd, Path: odd, ContentType: odd,
+			Headers: map[string]string{odd: odd, "k": odd}, Query: map[string]string{odd: "v"}, Body: []byte("\x00\xff{"), ReceivedAt: now}},
+		{"zone", &engine.Event{ID: "r", ReceivedAt: now.In(time.FixedZone("", 5*3600+45*60))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkEvent(t, tt.ev) })
+	}
+	if _, err := encodeEvent(&engine.Event{ReceivedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil ||
+		!strings.Contains(err.Error(), "received_at: year outside") {
+		t.Errorf("encodeEvent of year 10000: error %v, want received_at: year outside…", err)
+	}
+}
+
+func FuzzEncodeEvent(f *testing.F) {
+	f.Add("evt_1", "/hooks/x", "content-type", "application/json", []byte(`{"a":1}`), int64(0))
+	f.Add("q\"\\\n\x00", "\xff\u2028<&>", "", "é", []byte{0, 0xff}, int64(-1))
+	f.Fuzz(func(t *testing.T, id, path, k, v string, body []byte, n int64) {
+		checkEvent(t, &engine.Event{ID: id, Method: v, Path: path, ContentType: k,
+			Headers: map[string]string{k: v, id: path}, Query: map[string]string{v: k},
+			Body: body, ReceivedAt: time.Unix(0, n).UTC()})
+	})
+}
+
+// BenchmarkEncodeEvent: a webhook's event as the trigger captures it,
+// through encodeEvent and through json.Marshal (the encoding before it).
+//
+//	go test -run '^$' -bench EncodeEvent -benchmem ./engine/boltstore
+func BenchmarkEncodeEvent(b *testing.B) {
+	ev := &engine.Event{ID: "0190b2c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d", Method: "POST", Path: "/hooks/bench",
+		ContentType: "application/json", ReceivedAt: time.Now().UTC(),
+		Headers: map[string]string{"content-type": "application/json", "user-agent": "fasthttp",
+			"x-bench-signature": "sha256=3f0c8a6b1e2d4c3b9a8f7e6d5c4b3a2918273645f0e1d2c3b4a5968778695a4b", "content-length": "256"},
+		Body: bytes.Repeat([]byte("x"), 256)}
+	b.Run("encodeEvent", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := encodeEvent(ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json.Marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			meta := *ev
+			meta.Body = nil
+			j, err := json.Marshal(&meta)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = append(append(append(make([]byte, 0, len(j)+1+len(ev.Body)), j...), 0), ev.Body...)
+		}
+	})
 }
