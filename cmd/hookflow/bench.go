@@ -40,6 +40,7 @@ type benchOptions struct {
 	Webhook      bool
 	Baseline     bool
 	Backlog      int
+	NoSync       bool
 	DataDir      string
 	Keep         bool
 	JSON         bool
@@ -102,6 +103,9 @@ func (o *benchOptions) check() error {
 		}
 		if o.Webhook {
 			bad("--webhook changes the in-process daemon's workflow: it cannot be used with --target")
+		}
+		if o.NoSync {
+			bad("--no-sync changes the in-process daemon's store: it cannot be used with --target")
 		}
 		if o.Scheme != "none" && o.Secret == "" && o.SecretFile == "" {
 			bad("--target with --scheme %s needs --secret or --secret-file", o.Scheme)
@@ -192,6 +196,7 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 	f.BoolVar(&o.Webhook, "webhook", false, "in-process daemon: add a webhook step delivering to a local sink")
 	f.BoolVar(&o.Baseline, "baseline", false, "also measure a bare Fiber handler and a Fiber + bbolt group-commit handler")
 	f.IntVar(&o.Backlog, "backlog", 0, "in-process daemon: also measure with this many runs preloaded in the queue")
+	f.BoolVar(&o.NoSync, "no-sync", false, "in-process daemon and the bbolt reference: skip fsync (NOT durable: shows the rate the CPU allows when the disk costs nothing)")
 	f.StringVar(&o.DataDir, "data-dir", "", "parent of the temporary data directories (default the system's; fsync cost depends on it)")
 	f.BoolVar(&o.Keep, "keep", false, "keep the temporary data directories")
 	f.BoolVar(&o.JSON, "json", false, "print the report as JSON")
@@ -223,7 +228,7 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	rep := &benchReport{
 		Version: version, Mode: "in-process", Model: "closed", Senders: o.Senders, Rate: o.Rate,
 		DurationS: o.Duration.Seconds(), WarmupS: o.Warmup.Seconds(), Webhook: o.Webhook,
-		BodyBytes: o.BodyBytes, SequentialIDs: o.SequentialID, GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU(),
+		BodyBytes: o.BodyBytes, SequentialIDs: o.SequentialID, NoSync: o.NoSync, GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU(),
 	}
 	if o.Rate > 0 {
 		rep.Model = "open"
@@ -497,7 +502,7 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	log := slog.New(slog.NewTextHandler(b.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := startDaemon(ctx, daemonConfig{
 		Workflows: wfDir, Data: dataDir, Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", Store: "bolt",
-		Workers: o.Workers, AllowPrivate: o.Webhook, Grace: 10 * time.Second, LeaseFor: 30 * time.Second,
+		Workers: o.Workers, AllowPrivate: o.Webhook, Grace: 10 * time.Second, LeaseFor: 30 * time.Second, NoSync: o.NoSync,
 		Getenv: func(k string) string { return secrets[k] },
 	}, log)
 	if err != nil {
@@ -700,7 +705,7 @@ func (b *bench) baselinePhase(ctx context.Context, name string, durable bool) (*
 			return nil, err
 		}
 		defer cleanup()
-		srv, err = startBoltBaseline(dir)
+		srv, err = startBoltBaseline(dir, b.o.NoSync)
 		if err != nil {
 			return nil, err
 		}

@@ -43,9 +43,10 @@ func startBareBaseline() (*baselineServer, error) {
 }
 
 // startBoltBaseline serves POST /hooks/bench by appending the body to a
-// bbolt file in dir and answering 202 once it is committed (fsynced).
-func startBoltBaseline(dir string) (*baselineServer, error) {
-	db, err := openGroupCommitLog(filepath.Join(dir, "baseline.db"))
+// bbolt file in dir and answering 202 once it is committed (fsynced unless
+// noSync).
+func startBoltBaseline(dir string, noSync bool) (*baselineServer, error) {
+	db, err := openGroupCommitLog(filepath.Join(dir, "baseline.db"), noSync)
 	if err != nil {
 		return nil, err
 	}
@@ -126,10 +127,10 @@ var baselineBucket = []byte("events")
 // maxBaselineBatch is the commit loop's batch cap, as in the product store.
 const maxBaselineBatch = 1024
 
-func openGroupCommitLog(path string) (*groupCommitLog, error) {
+func openGroupCommitLog(path string, noSync bool) (*groupCommitLog, error) {
 	// The product store's options (engine/boltstore.Open).
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, FreelistType: bolt.FreelistMapType,
-		NoFreelistSync: true, InitialMmapSize: 1 << 30})
+		NoFreelistSync: true, InitialMmapSize: 1 << 30, NoSync: noSync})
 	if err != nil {
 		return nil, fmt.Errorf("baseline store %s: %w", path, err)
 	}

@@ -27,8 +27,10 @@ type benchReport struct {
 	BodyBytes int     `json:"body_bytes"`
 	// SequentialIDs: event ids sorted in sending order (else scattered).
 	SequentialIDs bool `json:"sequential_ids"`
-	GOMAXPROCS    int  `json:"gomaxprocs"`
-	CPUs          int  `json:"cpus"`
+	// NoSync: the stores skipped fsync (--no-sync): not durable.
+	NoSync     bool `json:"no_sync,omitempty"`
+	GOMAXPROCS int  `json:"gomaxprocs"`
+	CPUs       int  `json:"cpus"`
 	// LoadAvg is the machine's 1-minute load average before and after the
 	// bench (from /proc/loadavg; -1 when unknown): other work on the
 	// machine competes with the daemon and the generator.
@@ -236,6 +238,9 @@ func (r *benchReport) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "hookflow bench %s: %s daemon, %s, %d senders, %s (+%s warm-up), %d-byte events with %s ids, GOMAXPROCS %d on %d CPUs\n",
 		r.Version, r.Mode, model, r.Senders, secs(r.DurationS), secs(r.WarmupS), r.BodyBytes, ids, r.GOMAXPROCS, r.CPUs)
+	if r.NoSync {
+		fmt.Fprintln(w, "--no-sync: the stores skip fsync; nothing here was durable")
+	}
 	if r.LoadAvg[0] >= 0 {
 		fmt.Fprintf(w, "machine load average (1 min): %.2f before, %.2f after\n", r.LoadAvg[0], r.LoadAvg[1])
 	}

@@ -202,6 +202,22 @@ func TestBenchOpenModelTarget(t *testing.T) {
 	}
 }
 
+// TestBenchNoSync: --no-sync still accounts for every event, and the
+// report says that nothing was durable.
+func TestBenchNoSync(t *testing.T) {
+	t.Parallel()
+	stdout, stderr, err := execBench(t, "--no-sync", "--duration", "300ms", "--warmup", "0s", "-c", "4", "--workers", "4",
+		"--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s\nstdout:\n%s", err, stderr, stdout)
+	}
+	for _, want := range []string{"--no-sync: the stores skip fsync; nothing here was durable", "zero loss: all "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
 func TestBenchBadFlags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -217,6 +233,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"--target", "127.0.0.1:8080"}, "want the full webhook URL"},
 		{[]string{"--target", "http://127.0.0.1:1/hooks/x"}, "needs --secret or --secret-file"},
 		{[]string{"--target", "http://127.0.0.1:1/hooks/x", "--secret", "s", "--backlog", "10"}, "cannot be used with --target"},
+		{[]string{"--target", "http://127.0.0.1:1/hooks/x", "--secret", "s", "--no-sync"}, "--no-sync changes the in-process daemon's store"},
 		{[]string{"--body-bytes", "-1"}, "--body-bytes must be between"},
 		{[]string{"--target", "http://127.0.0.1:1/hooks/x", "--scheme", "nope", "--secret", "s"}, `unknown scheme "nope"`},
 	}

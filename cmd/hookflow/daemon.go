@@ -44,6 +44,7 @@ type daemonConfig struct {
 	LeaseFor     time.Duration // run lease
 	Retention    time.Duration // finished runs older than this are deleted (0 = keep)
 	MaxQueued    int           // runs waiting at most (embedded store; 0 = no limit)
+	NoSync       bool          // embedded store: skip fsync (bench --no-sync only: not durable)
 	Getenv       func(string) string
 	// Observer, when set, also sees every run finish (the load test).
 	Observer engine.Observer
@@ -484,7 +485,7 @@ func openStore(ctx context.Context, cfg daemonConfig, log *slog.Logger, m *admin
 		return s, nil
 	case cfg.Store == "" || cfg.Store == "bolt":
 		s, err := boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(cfg.Data, "hookflow.db"), Logger: log,
-			OnCommit: m.ObserveCommit, MaxQueued: cfg.MaxQueued})
+			OnCommit: m.ObserveCommit, MaxQueued: cfg.MaxQueued, NoSync: cfg.NoSync})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
