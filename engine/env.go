@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/url"
 
+	"github.com/hookflow/hookflow/internal/jsonany"
 	"github.com/hookflow/hookflow/workflows"
 )
 
@@ -57,7 +58,7 @@ func ParseBody(contentType string, body []byte) (any, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
 	case mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json"):
-		if v, err := parseJSONAny(body); err == nil {
+		if v, err := jsonany.Parse(body); err == nil {
 			return v, nil
 		}
 		// Refused: encoding/json says why (and would have the last word

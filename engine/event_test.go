@@ -1,6 +1,10 @@
 package engine
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 // TestEventEnvParsesOnce: the parsed body is kept for later calls and for
 // clones, and a replaced body is parsed again.
@@ -34,4 +38,32 @@ func TestEventEnvParsesOnce(t *testing.T) {
 	if err != nil || env.Body.(map[string]any)["n"] != float64(2) || env.Raw != `{"n":2}` {
 		t.Errorf("after the body was replaced: %v %q %v", env.Body, env.Raw, err)
 	}
+}
+
+func TestParseBodyErrorIsEncodingJSONs(t *testing.T) {
+	_, err := ParseBody("application/json", []byte(`{"a":1,}`))
+	if err == nil || !strings.Contains(err.Error(), "invalid character '}'") {
+		t.Errorf("error %v, want encoding/json's", err)
+	}
+}
+
+func BenchmarkParseBody(b *testing.B) {
+	body := []byte(`{"id":"evt_0123456789abcdef","type":"bench.event","n":12345,"data":{"customer":"cus_9s6XKzkNRiz8i3","amount":2000,"currency":"usd","items":[{"sku":"a-1","qty":2},{"sku":"b-2","qty":1}],"paid":true,"note":null},"padding":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`)
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v any
+			if err := json.Unmarshal(body, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ParseBody", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseBody("application/json", body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -26,7 +26,12 @@ func encodeRun(r *engine.Run) ([]byte, error) {
 	return b, nil
 }
 
+// decodeRun reads a run's state: decodeState, or json.Unmarshal for what
+// decodeState does not read.
 func decodeRun(id string, v []byte) (*engine.Run, error) {
+	if r, ok := decodeState(v); ok {
+		return r, nil
+	}
 	var r engine.Run
 	if err := json.Unmarshal(v, &r); err != nil {
 		return nil, fmt.Errorf("boltstore: run %s: corrupt record: %w", id, err)
@@ -89,9 +94,14 @@ func withEvent(events *bolt.Bucket, r *engine.Run) error {
 	if !ok {
 		return fmt.Errorf("boltstore: run %s: corrupt event: no body separator", r.ID)
 	}
-	if err := json.Unmarshal(meta, &r.Event); err != nil {
-		return fmt.Errorf("boltstore: run %s: corrupt event: %w", r.ID, err)
+	var ev engine.Event
+	if !decodeEventMeta(meta, &ev) {
+		ev = engine.Event{}
+		if err := json.Unmarshal(meta, &ev); err != nil {
+			return fmt.Errorf("boltstore: run %s: corrupt event: %w", r.ID, err)
+		}
 	}
+	r.Event = ev
 	if len(body) > 0 {
 		r.Event.Body = bytes.Clone(body) // bbolt's bytes live only as long as the transaction
 	}

@@ -1,4 +1,4 @@
-package engine
+package jsonany
 
 import (
 	"encoding/json"
@@ -26,7 +26,7 @@ func checkSameAsEncodingJSON(t *testing.T, doc []byte) {
 	t.Helper()
 	var want any
 	wantErr := json.Unmarshal(doc, &want)
-	got, err := parseJSONAny(doc)
+	got, err := Parse(doc)
 	switch {
 	case wantErr != nil && err == nil:
 		t.Fatalf("%q: parsed as %#v; encoding/json refuses it: %v", doc, got, wantErr)
@@ -37,46 +37,18 @@ func checkSameAsEncodingJSON(t *testing.T, doc []byte) {
 	}
 }
 
-func TestParseJSONAnyIsEncodingJSON(t *testing.T) {
+func TestParseIsEncodingJSON(t *testing.T) {
 	for _, doc := range jsonCases {
 		checkSameAsEncodingJSON(t, []byte(doc))
 	}
-	deep := strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1)
+	deep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
 	checkSameAsEncodingJSON(t, []byte(deep))
 	checkSameAsEncodingJSON(t, []byte(deep[1:len(deep)-1]))
 }
 
-func TestParseBodyErrorIsEncodingJSONs(t *testing.T) {
-	_, err := ParseBody("application/json", []byte(`{"a":1,}`))
-	if err == nil || !strings.Contains(err.Error(), "invalid character '}'") {
-		t.Errorf("error %v, want encoding/json's", err)
-	}
-}
-
-func FuzzParseJSONAny(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, doc := range jsonCases {
 		f.Add([]byte(doc))
 	}
 	f.Fuzz(checkSameAsEncodingJSON)
-}
-
-func BenchmarkParseBody(b *testing.B) {
-	body := []byte(`{"id":"evt_0123456789abcdef","type":"bench.event","n":12345,"data":{"customer":"cus_9s6XKzkNRiz8i3","amount":2000,"currency":"usd","items":[{"sku":"a-1","qty":2},{"sku":"b-2","qty":1}],"paid":true,"note":null},"padding":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`)
-	b.Run("encoding-json", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var v any
-			if err := json.Unmarshal(body, &v); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("parseJSONAny", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := parseJSONAny(body); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }

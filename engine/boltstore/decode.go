@@ -1,0 +1,285 @@
+package boltstore
+
+import (
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+	"github.com/hookflow/hookflow/internal/jsonany"
+)
+
+// Reading a run back decodes its state and its event's JSON. A run that
+// waited in the queue is read back at its claim, so a deep backlog decodes
+// one of each per run it drains; json.Unmarshal's reflection was a tenth of
+// the CPU there. decodeState and decodeEventMeta read what appendState and
+// encodeEvent write, by hand, and nothing else: a member they do not
+// expect, a repeated member, a null or a number in another form makes them
+// give up (ok false), and the caller hands the document to json.Unmarshal,
+// which has the last word. FuzzDecodeState and FuzzDecodeEventMeta check
+// that whatever they do read, they read as json.Unmarshal does.
+
+// decodeState reads a run's state as appendState writes it.
+func decodeState(v []byte) (*engine.Run, bool) {
+	p := jsonany.NewReader(v)
+	r := &engine.Run{}
+	var seen uint32
+	ok := readMembers(p, &seen, func(name []byte) (bit uint32, ok bool) {
+		switch string(name) {
+		case "id":
+			return 1 << 0, readString(p, &r.ID)
+		case "workflow":
+			return 1 << 1, readString(p, &r.Workflow)
+		case "workflow_version":
+			return 1 << 2, readString(p, &r.WorkflowVersion)
+		case "status":
+			return 1 << 3, readString(p, (*string)(&r.Status))
+		case "dedupe_key":
+			return 1 << 4, readString(p, &r.DedupeKey)
+		case "dedupe_until":
+			return 1 << 5, readTime(p, &r.DedupeUntil)
+		case "replay_of":
+			return 1 << 6, readString(p, &r.ReplayOf)
+		case "created_at":
+			return 1 << 7, readTime(p, &r.CreatedAt)
+		case "updated_at":
+			return 1 << 8, readTime(p, &r.UpdatedAt)
+		case "started_at":
+			return 1 << 9, readTime(p, &r.StartedAt)
+		case "finished_at":
+			return 1 << 10, readTime(p, &r.FinishedAt)
+		case "due_at":
+			return 1 << 11, readTime(p, &r.DueAt)
+		case "lease":
+			return 1 << 12, readLease(p, &r.Lease)
+		case "claims":
+			n, ok := p.Int(strconvIntSize)
+			r.Claims = int(n)
+			return 1 << 13, ok
+		case "cancel_requested":
+			b, ok := p.Bool()
+			r.CancelRequested = b
+			return 1 << 14, ok
+		case "steps":
+			return 1 << 15, readSteps(p, &r.Steps)
+		case "error":
+			return 1 << 16, readString(p, &r.Error)
+		}
+		return 0, false
+	})
+	if !ok || !p.End() {
+		return nil, false
+	}
+	return r, true
+}
+
+// strconvIntSize is the size of an int in bits.
+const strconvIntSize = 32 << (^uint(0) >> 63)
+
+// readMembers reads an object, calling member for each member's name with the
+// reader at its value; member reads the value and says which bit of seen
+// stands for the name. An unknown name (bit 0) or a repeated one stops it.
+func readMembers(p *jsonany.Reader, seen *uint32, member func(name []byte) (bit uint32, ok bool)) bool {
+	empty, ok := p.Open('{')
+	if !ok {
+		return false
+	}
+	for !empty {
+		name, ok := p.RawKey() // a name with an escape is not one appendState writes
+		if !ok {
+			return false
+		}
+		bit, ok := member(name)
+		if !ok || bit == 0 || *seen&bit != 0 {
+			return false
+		}
+		*seen |= bit
+		done, ok := p.After('}')
+		if !ok {
+			return false
+		}
+		empty = done
+	}
+	return true
+}
+
+func readString(p *jsonany.Reader, dst *string) bool {
+	s, ok := p.String()
+	*dst = s
+	return ok
+}
+
+// readTime reads a time as json.Unmarshal does: time.Time's UnmarshalJSON
+// parses the bytes between the quotes, escapes and all, as UnmarshalText
+// does (a string with an escape is left to json.Unmarshal).
+func readTime(p *jsonany.Reader, dst *time.Time) bool {
+	raw, ok := p.RawString()
+	return ok && dst.UnmarshalText(raw) == nil
+}
+
+func readLease(p *jsonany.Reader, l *engine.Lease) bool {
+	var seen uint32
+	return readMembers(p, &seen, func(name []byte) (uint32, bool) {
+		switch string(name) {
+		case "owner":
+			return 1 << 0, readString(p, &l.Owner)
+		case "token":
+			n, ok := p.Int(64)
+			l.Token = n
+			return 1 << 1, ok
+		case "expires_at":
+			return 1 << 2, readTime(p, &l.ExpiresAt)
+		}
+		return 0, false
+	})
+}
+
+// Depths of the maps inside a state, for encoding/json's nesting limit:
+// the state is 1, steps 2, a step 3, its outputs 4, attempts 4, an
+// attempt 5, its details 6.
+const (
+	stepDepth    = 3
+	attemptDepth = 5
+)
+
+func readSteps(p *jsonany.Reader, dst *[]engine.StepRecord) bool {
+	empty, ok := p.Open('[')
+	if !ok {
+		return false
+	}
+	list := []engine.StepRecord{} // [] is an empty slice, not nil, as in encoding/json
+	for !empty {
+		var st engine.StepRecord
+		var seen uint32
+		ok := readMembers(p, &seen, func(name []byte) (uint32, bool) {
+			switch string(name) {
+			case "id":
+				return 1 << 0, readString(p, &st.ID)
+			case "uses":
+				return 1 << 1, readString(p, &st.Uses)
+			case "status":
+				return 1 << 2, readString(p, (*string)(&st.Status))
+			case "outputs":
+				return 1 << 3, readValues(p, stepDepth, &st.Outputs)
+			case "attempts":
+				return 1 << 4, readAttempts(p, &st.Attempts)
+			case "error":
+				return 1 << 5, readString(p, &st.Error)
+			}
+			return 0, false
+		})
+		if !ok {
+			return false
+		}
+		list = append(list, st)
+		if empty, ok = p.After(']'); !ok {
+			return false
+		}
+	}
+	*dst = list
+	return true
+}
+
+func readAttempts(p *jsonany.Reader, dst *[]engine.Attempt) bool {
+	empty, ok := p.Open('[')
+	if !ok {
+		return false
+	}
+	list := []engine.Attempt{}
+	for !empty {
+		var a engine.Attempt
+		var seen uint32
+		ok := readMembers(p, &seen, func(name []byte) (uint32, bool) {
+			switch string(name) {
+			case "number":
+				n, ok := p.Int(strconvIntSize)
+				a.Number = int(n)
+				return 1 << 0, ok
+			case "started_at":
+				return 1 << 1, readTime(p, &a.StartedAt)
+			case "duration_ms":
+				f, ok := p.Float()
+				a.DurationMS = f
+				return 1 << 2, ok
+			case "outcome":
+				return 1 << 3, readString(p, &a.Outcome)
+			case "error":
+				return 1 << 4, readString(p, &a.Error)
+			case "details":
+				return 1 << 5, readValues(p, attemptDepth, &a.Details)
+			}
+			return 0, false
+		})
+		if !ok {
+			return false
+		}
+		list = append(list, a)
+		if empty, ok = p.After(']'); !ok {
+			return false
+		}
+	}
+	*dst = list
+	return true
+}
+
+// readValues reads an object of any values at depth (that of the object
+// holding it).
+func readValues(p *jsonany.Reader, depth int, dst *map[string]any) bool {
+	if p.Next() != '{' {
+		return false
+	}
+	v, ok := p.Value(depth)
+	*dst, _ = v.(map[string]any)
+	return ok
+}
+
+// decodeEventMeta reads an event's JSON (without its body) as encodeEvent
+// writes it, into ev.
+func decodeEventMeta(v []byte, ev *engine.Event) bool {
+	p := jsonany.NewReader(v)
+	var seen uint32
+	ok := readMembers(p, &seen, func(name []byte) (uint32, bool) {
+		switch string(name) {
+		case "id":
+			return 1 << 0, readString(p, &ev.ID)
+		case "method":
+			return 1 << 1, readString(p, &ev.Method)
+		case "path":
+			return 1 << 2, readString(p, &ev.Path)
+		case "headers":
+			return 1 << 3, readStrings(p, &ev.Headers)
+		case "query":
+			return 1 << 4, readStrings(p, &ev.Query)
+		case "content_type":
+			return 1 << 5, readString(p, &ev.ContentType)
+		case "received_at":
+			return 1 << 6, readTime(p, &ev.ReceivedAt)
+		}
+		return 0, false
+	})
+	return ok && p.End()
+}
+
+// readStrings reads an object of strings (a repeated name: the last wins, as
+// in encoding/json).
+func readStrings(p *jsonany.Reader, dst *map[string]string) bool {
+	empty, ok := p.Open('{')
+	if !ok {
+		return false
+	}
+	m := map[string]string{}
+	for !empty {
+		k, ok := p.Key()
+		if !ok {
+			return false
+		}
+		v, ok := p.String()
+		if !ok {
+			return false
+		}
+		m[k] = v
+		if empty, ok = p.After('}'); !ok {
+			return false
+		}
+	}
+	*dst = m
+	return true
+}
