@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,41 +99,76 @@ type pick struct {
 	lease lease
 }
 
+// claim leases up to req.Max due runs, oldest due first.
+//
+// The queue's first entries are the runs being executed, leased: with 256
+// workers and a backlog, every claim would step over 256 of them. A claim
+// starts at s.claimFrom instead, before which every entry is leased: a
+// claim moves it to the first entry it leaves unleased (or where it
+// stopped), and a put into the queue before it moves it back (writeTx.put).
+// A lease ends only where its entry is deleted or moved (moveQueued), which
+// is such a put; a rolled-back batch restores it with its leases.
 func (w *writeTx) claim(req engine.ClaimRequest) ([]pick, time.Time, error) {
 	var (
 		picks []pick
 		next  time.Time
+		from  []byte // the new claimFrom, once found
+		last  []byte // the last entry seen
 	)
 	t := w.s.leases
 	c := w.queue.Cursor()
-	for k, wf := c.First(); k != nil; k, wf = c.Next() {
-		due, id, ok := splitTimeKey(k)
-		if !ok {
+	k, wf := c.First()
+	if w.s.claimFrom != nil {
+		k, wf = c.Seek(w.s.claimFrom)
+	}
+	for ; k != nil; k, wf = c.Next() {
+		if len(k) < timeLen {
 			return nil, time.Time{}, fmt.Errorf("boltstore: claim: corrupt queue key %x", k)
 		}
-		if due.After(req.Now) {
+		last = k
+		if due := getTime(k); due.After(req.Now) {
 			next = due
 			break
 		}
 		if len(picks) == req.Max {
 			break
 		}
+		idb := k[timeLen:]
 		t.mu.RLock()
-		_, leased := t.byID[id]
+		_, leased := t.byID[string(idb)]
 		atLimit := false
 		if limit := req.Concurrency[string(wf)]; limit > 0 {
 			atLimit = t.byWF[string(wf)] >= limit
 		}
 		t.mu.RUnlock()
-		if leased || atLimit {
+		if leased {
 			continue
 		}
+		if atLimit {
+			if from == nil {
+				from = bytes.Clone(k)
+			}
+			continue
+		}
+		id := string(idb)
 		l := &lease{
 			workflow: string(wf), owner: req.Owner, token: t.nextToken(),
 			expires: req.Now.Add(req.LeaseFor), claimed: req.Now,
 		}
 		w.lease(id, l)
 		picks = append(picks, pick{id: id, lease: *l})
+	}
+	switch {
+	case from != nil:
+	case k != nil: // stopped at a run not due yet, or at Max
+		from = bytes.Clone(k)
+	case last != nil: // every entry is leased: the next one put is the start
+		from = append(bytes.Clone(last), 0)
+	}
+	if from != nil {
+		old := w.s.claimFrom
+		w.s.claimFrom = from
+		w.undo = append(w.undo, func() { w.s.claimFrom = old })
 	}
 	if next.IsZero() {
 		// Stopped at Max (or the end): find the first run not yet due.

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -328,6 +329,11 @@ func (w *writeTx) put(b *bolt.Bucket, k, v []byte) error {
 	w.dirty = true
 	if err := b.Put(k, v); err != nil {
 		return &writeError{fmt.Errorf("boltstore: write: %w", err)}
+	}
+	if b == w.queue && w.s.claimFrom != nil && bytes.Compare(k, w.s.claimFrom) < 0 {
+		// A claimable entry before claimFrom: claims start from it. (Kept
+		// if the batch is rolled back: starting early is always right.)
+		w.s.claimFrom = bytes.Clone(k)
 	}
 	return nil
 }

@@ -113,6 +113,9 @@ type Store struct {
 	leases  *leaseTable
 	fresh   *freshRuns
 	dd      *dedupeIndex // the commit loop's
+	// claimFrom is where a claim starts reading the queue: every entry
+	// before it is leased. The commit loop's (see writeTx.claim).
+	claimFrom []byte
 	commits atomic.Uint64
 	ops     atomic.Uint64
 }
