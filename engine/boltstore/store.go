@@ -109,15 +109,15 @@ type Store struct {
 	// queued counts the entries of the queue bucket (queued, retrying and
 	// leased runs); changed by the commit loop after each commit (rebuilt at
 	// Open).
-	queued  atomic.Int64
-	leases  *leaseTable
-	fresh   *freshRuns
-	dd      *dedupeIndex // the commit loop's
+	queued atomic.Int64
+	leases *leaseTable
+	fresh  *freshRuns
+	dd     *dedupeIndex // the commit loop's
 	// claimFrom is where a claim starts reading the queue: every entry
 	// before it is leased. The commit loop's (see writeTx.claim).
 	claimFrom []byte
-	commits atomic.Uint64
-	ops     atomic.Uint64
+	commits   atomic.Uint64
+	ops       atomic.Uint64
 }
 
 // Open opens or creates the store file, its directory and buckets, and
