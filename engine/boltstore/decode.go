@@ -21,8 +21,7 @@ import (
 func decodeState(v []byte) (*engine.Run, bool) {
 	p := jsonany.NewReader(v)
 	r := &engine.Run{}
-	var seen uint32
-	ok := readMembers(p, &seen, func(name []byte) (bit uint32, ok bool) {
+	ok := readMembers(p, func(name []byte) (bit uint32, ok bool) {
 		switch string(name) {
 		case "id":
 			return 1 << 0, readString(p, &r.ID)
@@ -75,9 +74,10 @@ func decodeState(v []byte) (*engine.Run, bool) {
 const strconvIntSize = 32 << (^uint(0) >> 63)
 
 // readMembers reads an object, calling member for each member's name with the
-// reader at its value; member reads the value and says which bit of seen
-// stands for the name. An unknown name (bit 0) or a repeated one stops it.
-func readMembers(p *jsonany.Reader, seen *uint32, member func(name []byte) (bit uint32, ok bool)) bool {
+// reader at its value; member reads the value and says which bit stands
+// for the name. An unknown name (bit 0) or a repeated one stops it.
+func readMembers(p *jsonany.Reader, member func(name []byte) (bit uint32, ok bool)) bool {
+	var seen uint32
 	empty, ok := p.Open('{')
 	if !ok {
 		return false
@@ -88,10 +88,10 @@ func readMembers(p *jsonany.Reader, seen *uint32, member func(name []byte) (bit 
 			return false
 		}
 		bit, ok := member(name)
-		if !ok || bit == 0 || *seen&bit != 0 {
+		if !ok || bit == 0 || seen&bit != 0 {
 			return false
 		}
-		*seen |= bit
+		seen |= bit
 		done, ok := p.After('}')
 		if !ok {
 			return false
@@ -116,8 +116,7 @@ func readTime(p *jsonany.Reader, dst *time.Time) bool {
 }
 
 func readLease(p *jsonany.Reader, l *engine.Lease) bool {
-	var seen uint32
-	return readMembers(p, &seen, func(name []byte) (uint32, bool) {
+	return readMembers(p, func(name []byte) (uint32, bool) {
 		switch string(name) {
 		case "owner":
 			return 1 << 0, readString(p, &l.Owner)
@@ -140,16 +139,30 @@ const (
 	attemptDepth = 5
 )
 
-func readSteps(p *jsonany.Reader, dst *[]engine.StepRecord) bool {
+// readArray reads an array, each element with elem.
+func readArray[T any](p *jsonany.Reader, dst *[]T, elem func(*T) bool) bool {
 	empty, ok := p.Open('[')
 	if !ok {
 		return false
 	}
-	list := []engine.StepRecord{} // [] is an empty slice, not nil, as in encoding/json
+	list := []T{} // [] is an empty slice, not nil, as in encoding/json
 	for !empty {
-		var st engine.StepRecord
-		var seen uint32
-		ok := readMembers(p, &seen, func(name []byte) (uint32, bool) {
+		var v T
+		if !elem(&v) {
+			return false
+		}
+		list = append(list, v)
+		if empty, ok = p.After(']'); !ok {
+			return false
+		}
+	}
+	*dst = list
+	return true
+}
+
+func readSteps(p *jsonany.Reader, dst *[]engine.StepRecord) bool {
+	return readArray(p, dst, func(st *engine.StepRecord) bool {
+		return readMembers(p, func(name []byte) (uint32, bool) {
 			switch string(name) {
 			case "id":
 				return 1 << 0, readString(p, &st.ID)
@@ -166,28 +179,12 @@ func readSteps(p *jsonany.Reader, dst *[]engine.StepRecord) bool {
 			}
 			return 0, false
 		})
-		if !ok {
-			return false
-		}
-		list = append(list, st)
-		if empty, ok = p.After(']'); !ok {
-			return false
-		}
-	}
-	*dst = list
-	return true
+	})
 }
 
 func readAttempts(p *jsonany.Reader, dst *[]engine.Attempt) bool {
-	empty, ok := p.Open('[')
-	if !ok {
-		return false
-	}
-	list := []engine.Attempt{}
-	for !empty {
-		var a engine.Attempt
-		var seen uint32
-		ok := readMembers(p, &seen, func(name []byte) (uint32, bool) {
+	return readArray(p, dst, func(a *engine.Attempt) bool {
+		return readMembers(p, func(name []byte) (uint32, bool) {
 			switch string(name) {
 			case "number":
 				n, ok := p.Int(strconvIntSize)
@@ -208,16 +205,7 @@ func readAttempts(p *jsonany.Reader, dst *[]engine.Attempt) bool {
 			}
 			return 0, false
 		})
-		if !ok {
-			return false
-		}
-		list = append(list, a)
-		if empty, ok = p.After(']'); !ok {
-			return false
-		}
-	}
-	*dst = list
-	return true
+	})
 }
 
 // readValues reads an object of any values at depth (that of the object
@@ -235,8 +223,7 @@ func readValues(p *jsonany.Reader, depth int, dst *map[string]any) bool {
 // writes it, into ev.
 func decodeEventMeta(v []byte, ev *engine.Event) bool {
 	p := jsonany.NewReader(v)
-	var seen uint32
-	ok := readMembers(p, &seen, func(name []byte) (uint32, bool) {
+	ok := readMembers(p, func(name []byte) (uint32, bool) {
 		switch string(name) {
 		case "id":
 			return 1 << 0, readString(p, &ev.ID)
