@@ -229,27 +229,15 @@ func (p *Reader) object(depth int) (any, bool) {
 	if depth > MaxDepth {
 		return nil, false
 	}
-	p.i++ // {
 	m := map[string]any{}
-	p.Space()
-	if p.i < len(p.data) && p.data[p.i] == '}' {
-		p.i++
+	if empty, _ := p.Open('{'); empty {
 		return m, true
 	}
 	for {
-		if p.i >= len(p.data) || p.data[p.i] != '"' {
-			return nil, false
-		}
-		k, ok := p.str()
+		k, ok := p.Key()
 		if !ok {
 			return nil, false
 		}
-		p.Space()
-		if p.i >= len(p.data) || p.data[p.i] != ':' {
-			return nil, false
-		}
-		p.i++
-		p.Space()
 		v, ok := p.Value(depth)
 		if !ok {
 			return nil, false
@@ -265,11 +253,8 @@ func (p *Reader) array(depth int) (any, bool) {
 	if depth > MaxDepth {
 		return nil, false
 	}
-	p.i++                  // [
 	list := make([]any, 0) // encoding/json gives [] for an empty array, not nil
-	p.Space()
-	if p.i < len(p.data) && p.data[p.i] == ']' {
-		p.i++
+	if empty, _ := p.Open('['); empty {
 		return list, true
 	}
 	for {
