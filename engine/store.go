@@ -61,6 +61,16 @@ type Store interface {
 	Close() error
 }
 
+// OwningEnqueuer is implemented by stores that can take new runs without
+// copying what they hold. EnqueueOwned is Enqueue, except that the caller
+// gives the runs up: after the call it neither reads nor changes them, nor
+// their maps and body. The webhook path uses it: its runs are made for the
+// store from a copy of the request, and copying every body and header map
+// again would be a second copy on each ack.
+type OwningEnqueuer interface {
+	EnqueueOwned(ctx context.Context, runs ...*Run) ([]EnqueueResult, error)
+}
+
 // Waker is implemented by stores that can tell the engine that new work may
 // be claimable (a local enqueue, a NOTIFY from another node). The engine falls
 // back to polling when a store does not implement it.

@@ -68,12 +68,14 @@ type Options struct {
 
 // Server is the public webhook listener: POST /hooks/{path}.
 type Server struct {
-	app    *fiber.App
-	store  Enqueuer
-	routes atomic.Pointer[routeTable]
-	opts   Options
-	log    *slog.Logger
-	now    func() time.Time
+	app *fiber.App
+	// enqueue is the store's Enqueue, or its EnqueueOwned when it has one:
+	// a run made here is not used after it is handed over.
+	enqueue func(ctx context.Context, runs ...*engine.Run) ([]engine.EnqueueResult, error)
+	routes  atomic.Pointer[routeTable]
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
 	// fullLogged is when a full queue was last logged (Unix nanoseconds):
 	// under overload every webhook is refused, and one line in a while says
 	// as much as a line per webhook.
@@ -86,7 +88,10 @@ func New(opts Options) (*Server, error) {
 	if opts.Store == nil || opts.Workflows == nil {
 		return nil, errors.New("triggers: Options.Store and Options.Workflows are required")
 	}
-	s := &Server{store: opts.Store, opts: opts, log: opts.Logger, now: opts.Now}
+	s := &Server{enqueue: opts.Store.Enqueue, opts: opts, log: opts.Logger, now: opts.Now}
+	if o, ok := opts.Store.(engine.OwningEnqueuer); ok {
+		s.enqueue = o.EnqueueOwned
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -248,7 +253,7 @@ func (s *Server) handle(c *fiber.Ctx) error {
 		run.DedupeUntil = now.Add(r.wf.Trigger.DedupeWindow)
 	}
 
-	res, err := s.store.Enqueue(c.UserContext(), run)
+	res, err := s.enqueue(c.UserContext(), run)
 	if err != nil {
 		s.observe(name, OutcomeUnavailable, start)
 		if !errors.Is(err, engine.ErrFull) {

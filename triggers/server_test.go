@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,13 @@ type fixture struct {
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
+	return setupWith(t, nil)
+}
+
+// setupWith serves the test workflows; wrap, when set, stands between the
+// server and the store.
+func setupWith(t *testing.T, wrap func(*boltstore.Store) triggers.Enqueuer) *fixture {
+	t.Helper()
 	reg := actions.NewRegistry()
 	if err := actions.RegisterBuiltins(reg, actions.NetOptions{}); err != nil {
 		t.Fatal(err)
@@ -48,7 +56,11 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	srv, err := triggers.New(triggers.Options{Store: store, Workflows: set, Secrets: secrets})
+	var enq triggers.Enqueuer = store
+	if wrap != nil {
+		enq = wrap(store)
+	}
+	srv, err := triggers.New(triggers.Options{Store: enq, Workflows: set, Secrets: secrets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +149,53 @@ func TestAcceptedEventIsStoredBeforeTheAck(t *testing.T) {
 	}
 	if run.Event.Headers["stripe-signature"] == "" || run.Event.Query["src"] != "test" || run.Event.ID != "evt_1" {
 		t.Errorf("event headers/query/id not kept: %+v", run.Event)
+	}
+}
+
+// countingStore counts the enqueues that copy the run and those that take
+// it as it is.
+type countingStore struct {
+	*boltstore.Store
+	copied, owned atomic.Int32
+}
+
+func (s *countingStore) Enqueue(ctx context.Context, runs ...*engine.Run) ([]engine.EnqueueResult, error) {
+	s.copied.Add(1)
+	return s.Store.Enqueue(ctx, runs...)
+}
+
+func (s *countingStore) EnqueueOwned(ctx context.Context, runs ...*engine.Run) ([]engine.EnqueueResult, error) {
+	s.owned.Add(1)
+	return s.Store.EnqueueOwned(ctx, runs...)
+}
+
+// copyingStore has Enqueue only.
+type copyingStore struct{ triggers.Enqueuer }
+
+// TestWebhookRunIsHandedOver: the server gives its run to a store that can
+// take it without copying (the request was copied once already), and falls
+// back to Enqueue for one that cannot.
+func TestWebhookRunIsHandedOver(t *testing.T) {
+	t.Parallel()
+	counting := &countingStore{}
+	for _, wrap := range []func(*boltstore.Store) triggers.Enqueuer{
+		func(s *boltstore.Store) triggers.Enqueuer { counting.Store = s; return counting },
+		func(s *boltstore.Store) triggers.Enqueuer { return copyingStore{s} },
+	} {
+		f := setupWith(t, wrap)
+		body := stripeEvent(fmt.Sprintf("evt_%p", wrap), "invoice.payment_succeeded")
+		a := f.send(t, "POST", "/hooks/stripe", "application/json", body,
+			sign(t, "stripe", secrets["STRIPE_NEW"], body, "", time.Now()))
+		if a.status != http.StatusAccepted {
+			t.Fatalf("answer %d %s, want 202", a.status, a.raw)
+		}
+		run, err := f.store.Get(context.Background(), a.body["run_id"].(string))
+		if err != nil || !bytes.Equal(run.Event.Body, body) {
+			t.Fatalf("stored run %v, %v", run, err)
+		}
+	}
+	if counting.owned.Load() != 1 || counting.copied.Load() != 0 {
+		t.Errorf("EnqueueOwned called %d times, Enqueue %d: want 1 and 0", counting.owned.Load(), counting.copied.Load())
 	}
 }
 

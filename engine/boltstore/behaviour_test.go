@@ -311,3 +311,44 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestEnqueueOwnedDoesNotCopy: EnqueueOwned keeps the caller's maps and
+// body (the caller gave them up), where Enqueue copies them; the run is
+// stored and claimed the same either way.
+func TestEnqueueOwnedDoesNotCopy(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
+	defer s.Close()
+	ctx := t.Context()
+	var _ engine.OwningEnqueuer = s
+	for _, owned := range []bool{true, false} {
+		in := run("w", 0)
+		in.Event.Headers = map[string]string{"x-a": "1"}
+		in.Event.Body = []byte(`{"a":1}`)
+		enqueue := s.Enqueue
+		if owned {
+			enqueue = s.EnqueueOwned
+		}
+		if _, err := enqueue(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Claim(ctx, claimAt(t0, 1))
+		if err != nil || len(c.Runs) != 1 {
+			t.Fatalf("Claim: %v, %v", c.Runs, err)
+		}
+		r := c.Runs[0]
+		if shared := &r.Event.Body[0] == &in.Event.Body[0]; shared != owned {
+			t.Errorf("owned %v: the claimed run shares the caller's body: %v", owned, shared)
+		}
+		stored, err := s.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(stored.Event.Body) != `{"a":1}` || stored.Event.Headers["x-a"] != "1" {
+			t.Errorf("owned %v: stored event %q %v", owned, stored.Event.Body, stored.Event.Headers)
+		}
+		if err := s.Record(ctx, r.ID, r.Lease, engine.Update{Status: engine.StatusSucceeded, At: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -34,6 +34,17 @@ type newRunRec struct {
 // Options.MaxQueued set, a call that would overfill the queue stores nothing
 // and returns engine.ErrFull.
 func (s *Store) Enqueue(ctx context.Context, runs ...*engine.Run) ([]engine.EnqueueResult, error) {
+	return s.enqueue(ctx, true, runs)
+}
+
+// EnqueueOwned is Enqueue without copying the runs' maps, body and steps:
+// the caller gives them up (engine.OwningEnqueuer).
+func (s *Store) EnqueueOwned(ctx context.Context, runs ...*engine.Run) ([]engine.EnqueueResult, error) {
+	return s.enqueue(ctx, false, runs)
+}
+
+// enqueue is Enqueue, copying what the runs hold when copyRuns is set.
+func (s *Store) enqueue(ctx context.Context, copyRuns bool, runs []*engine.Run) ([]engine.EnqueueResult, error) {
 	if s.closed.Load() {
 		return nil, engine.ErrClosed
 	}
@@ -42,7 +53,7 @@ func (s *Store) Enqueue(ctx context.Context, runs ...*engine.Run) ([]engine.Enqu
 	}
 	recs := make([]newRunRec, len(runs))
 	for i, in := range runs {
-		rec, err := s.prepare(in)
+		rec, err := s.prepare(in, copyRuns)
 		if err != nil {
 			return nil, fmt.Errorf("boltstore: enqueue run %d of %d: %w", i+1, len(runs), err)
 		}
@@ -56,9 +67,9 @@ func (s *Store) Enqueue(ctx context.Context, runs ...*engine.Run) ([]engine.Enqu
 	return results, nil
 }
 
-// prepare validates one run, copies it with the store's defaults and
-// encodes it.
-func (s *Store) prepare(in *engine.Run) (newRunRec, error) {
+// prepare validates one run, copies it with the store's defaults (and,
+// with copyRuns, what it holds) and encodes it.
+func (s *Store) prepare(in *engine.Run, copyRuns bool) (newRunRec, error) {
 	switch {
 	case in == nil:
 		return newRunRec{}, errors.New("run is nil")
@@ -73,7 +84,10 @@ func (s *Store) prepare(in *engine.Run) (newRunRec, error) {
 	case len(in.DedupeKey) > maxDedupeKeyLen:
 		return newRunRec{}, fmt.Errorf("dedupe key is longer than %d bytes", maxDedupeKeyLen)
 	}
-	r := *ownRun(in) // the caller's run is not modified, nor shared with the engine
+	r := *in // the caller's run is not modified
+	if copyRuns {
+		r = *ownRun(in) // nor shared with the engine
+	}
 	if r.ID == "" {
 		id, err := uuid.NewV7()
 		if err != nil {
