@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -55,44 +57,92 @@ func (rd *Redactor) Map(m map[string]any) map[string]any {
 
 // RedactValues returns m with redact applied to every string it holds, at
 // any depth (keys included): the values of maps, lists and string lists as
-// decoded JSON and step outputs hold them. m is not modified.
+// decoded JSON and step outputs hold them. m is not modified; what holds no
+// string redact changes is returned as it is, not copied (most outputs hold
+// no secret, and every step's outputs go through here).
 func RedactValues(m map[string]any, redact func(string) string) map[string]any {
 	if m == nil {
 		return nil
 	}
-	out, _ := redactValue(m, redact).(map[string]any)
-	return out
+	out, _ := redactValue(m, redact)
+	return out.(map[string]any)
 }
 
-func redactValue(v any, redact func(string) string) any {
+// redactValue returns v with redact applied, and whether that changed it;
+// a container is copied only when something in it changed.
+func redactValue(v any, redact func(string) string) (any, bool) {
 	switch t := v.(type) {
 	case string:
-		return redact(t)
+		r := redact(t)
+		return r, r != t
 	case map[string]any:
-		c := make(map[string]any, len(t))
+		var c map[string]any
 		for k, x := range t {
-			c[redact(k)] = redactValue(x, redact)
+			rk := redact(k)
+			rx, changed := redactValue(x, redact)
+			if !changed && rk == k {
+				continue
+			}
+			if c == nil {
+				c = maps.Clone(t)
+			}
+			if rk != k {
+				delete(c, k)
+			}
+			c[rk] = rx
 		}
-		return c
+		if c == nil {
+			return t, false
+		}
+		return c, true
 	case []any:
-		c := make([]any, len(t))
+		var c []any
 		for i, x := range t {
-			c[i] = redactValue(x, redact)
+			if rx, changed := redactValue(x, redact); changed {
+				if c == nil {
+					c = slices.Clone(t)
+				}
+				c[i] = rx
+			}
 		}
-		return c
+		if c == nil {
+			return t, false
+		}
+		return c, true
 	case map[string]string:
-		c := make(map[string]string, len(t))
+		var c map[string]string
 		for k, x := range t {
-			c[redact(k)] = redact(x)
+			rk, rx := redact(k), redact(x)
+			if rk == k && rx == x {
+				continue
+			}
+			if c == nil {
+				c = maps.Clone(t)
+			}
+			if rk != k {
+				delete(c, k)
+			}
+			c[rk] = rx
 		}
-		return c
+		if c == nil {
+			return t, false
+		}
+		return c, true
 	case []string:
-		c := make([]string, len(t))
+		var c []string
 		for i, x := range t {
-			c[i] = redact(x)
+			if rx := redact(x); rx != x {
+				if c == nil {
+					c = slices.Clone(t)
+				}
+				c[i] = rx
+			}
 		}
-		return c
+		if c == nil {
+			return t, false
+		}
+		return c, true
 	default:
-		return v
+		return v, false
 	}
 }
