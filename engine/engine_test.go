@@ -324,6 +324,40 @@ func TestStepTimeoutIsRetryableAndRecorded(t *testing.T) {
 	}
 }
 
+// TestLeaseIsRenewedWhileAnActionOverruns: an action that ignores its
+// step's timeout keeps running past the lease the claim took; the engine
+// renews the lease meanwhile, so the run is not rescued and handed to a
+// second worker while the first still executes it.
+func TestLeaseIsRenewedWhileAnActionOverruns(t *testing.T) {
+	t.Parallel()
+	var running, overlaps atomic.Int32
+	f := setup(t, map[string]func(context.Context, int, actions.Request) (map[string]any, error){
+		"hang": func(context.Context, int, actions.Request) (map[string]any, error) {
+			if running.Add(1) > 1 {
+				overlaps.Add(1)
+			}
+			defer running.Add(-1)
+			time.Sleep(time.Second) // ignores its context: 20 leases of the claim's length
+			return map[string]any{"done": true}, nil
+		},
+	})
+	set, err := workflows.Load(workflows.Options{Actions: f.reg}, "testdata/lease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.set, f.opts.Workflows = set, set
+	f.opts.LeaseFor = 30 * time.Millisecond // the claim's lease: 80ms with the step's timeout
+	f.opts.RescueInterval = 10 * time.Millisecond
+	f.start(t)
+	r := f.waitFinal(t, f.enqueue(t, "overrun", `{}`))
+	if n := len(f.actions["hang"].Calls()); n != 1 || overlaps.Load() != 0 {
+		t.Fatalf("the action ran %d times, %d of them while another ran: the lease lapsed", n, overlaps.Load())
+	}
+	if r.Claims != 1 {
+		t.Errorf("run claimed %d times, want 1", r.Claims)
+	}
+}
+
 func TestSecretsAreRedactedFromErrorsAndOutputs(t *testing.T) {
 	t.Parallel()
 	f := setup(t, map[string]func(context.Context, int, actions.Request) (map[string]any, error){
