@@ -56,39 +56,61 @@ func (e *Engine) execute(stop, hard context.Context, r *Run) {
 	}
 
 	runCtx, cancel := context.WithCancel(hard)
-	defer cancel()
-	renewDone := make(chan struct{})
-	go func() {
-		defer close(renewDone)
-		x.renewLoop(runCtx, cancel)
-	}()
-	defer func() { cancel(); <-renewDone }()
+	ren := x.renewEvery(runCtx, cancel, max(e.leaseFor/3, 10*time.Millisecond))
+	defer func() { cancel(); ren.stop() }()
 
 	x.steps(stop, runCtx, writeCtx)
 }
 
-// renewLoop keeps the lease alive while the run executes; losing it cancels
-// the run.
-func (x *execution) renewLoop(ctx context.Context, cancel context.CancelFunc) {
-	t := time.NewTicker(max(x.e.leaseFor/3, 10*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+// renewal keeps a run's lease alive while it executes; losing the lease
+// cancels the run. It runs from a timer, not a goroutine of its own: most
+// runs end long before their first renewal is due, and then cost a timer
+// stopped unfired.
+type renewal struct {
+	x      *execution
+	ctx    context.Context
+	cancel context.CancelFunc
+	every  time.Duration
+
+	mu      sync.Mutex // held while renewing, so that stop waits for a renewal in flight
+	t       *time.Timer
+	stopped bool
+}
+
+func (x *execution) renewEvery(ctx context.Context, cancel context.CancelFunc, every time.Duration) *renewal {
+	r := &renewal{x: x, ctx: ctx, cancel: cancel, every: every}
+	r.mu.Lock() // the first renewal must see r.t
+	r.t = time.AfterFunc(every, r.renew)
+	r.mu.Unlock()
+	return r
+}
+
+func (r *renewal) renew() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped || r.ctx.Err() != nil {
+		return
+	}
+	x := r.x
+	if err := x.extend(r.ctx, x.e.clock.Now().Add(x.e.leaseFor)); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			x.log().Warn("lease lost: abandoning run")
+			r.cancel()
 			return
-		case <-t.C:
-			if err := x.extend(ctx, x.e.clock.Now().Add(x.e.leaseFor)); err != nil {
-				if errors.Is(err, ErrLeaseLost) {
-					x.log().Warn("lease lost: abandoning run")
-					cancel()
-					return
-				}
-				if ctx.Err() == nil {
-					x.log().Error("renew lease", "err", err)
-				}
-			}
+		}
+		if r.ctx.Err() == nil {
+			x.log().Error("renew lease", "err", err)
 		}
 	}
+	r.t.Reset(r.every)
+}
+
+// stop ends the renewals; a renewal in flight finishes first.
+func (r *renewal) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	r.t.Stop()
+	r.mu.Unlock()
 }
 
 // extend moves the lease expiry to until unless it already lasts longer.
