@@ -358,6 +358,64 @@ func TestLeaseIsRenewedWhileAnActionOverruns(t *testing.T) {
 	}
 }
 
+// jumpClock is the real time plus an offset a test moves.
+type jumpClock struct{ offset atomic.Int64 }
+
+func (c *jumpClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// TestLostLeaseAbandonsTheRun: a lease lost while a step runs (here a
+// rescue a minute ahead takes the run back while its action overruns) is
+// noticed by the next renewal, which abandons the run: its step is not
+// recorded, and a later claim runs it to the end.
+func TestLostLeaseAbandonsTheRun(t *testing.T) {
+	t.Parallel()
+	clock := &jumpClock{}
+	started := make(chan struct{}, 1)
+	f := setup(t, map[string]func(context.Context, int, actions.Request) (map[string]any, error){
+		"hang": func(_ context.Context, n int, _ actions.Request) (map[string]any, error) {
+			if n > 1 {
+				return map[string]any{"attempt": n}, nil
+			}
+			started <- struct{}{}
+			time.Sleep(500 * time.Millisecond) // ignores its 50ms timeout: the renewals go on
+			return map[string]any{"attempt": n}, nil
+		},
+	})
+	set, err := workflows.Load(workflows.Options{Actions: f.reg}, "testdata/lease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.set, f.opts.Workflows = set, set
+	f.opts.Clock = clock
+	f.opts.LeaseFor = 30 * time.Millisecond
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	f.opts.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	f.start(t)
+	id := f.enqueue(t, "overrun", `{}`)
+	<-started
+	time.Sleep(100 * time.Millisecond) // past the step's timeout: renewals now reach the store
+	if n, err := f.store.Rescue(t.Context(), time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("Rescue: %d runs, %v", n, err)
+	}
+	time.Sleep(600 * time.Millisecond)                   // the first call returns, abandoned
+	clock.offset.Store(int64(time.Minute + time.Second)) // the run is due again
+	f.eng.Wake()
+	r := f.waitFinal(t, id)
+	if r.Status != engine.StatusSucceeded || r.Claims != 2 || len(f.actions["hang"].Calls()) != 2 {
+		t.Fatalf("status %s (%s) after %d claims and %d calls, want succeeded after 2 and 2; steps %+v", r.Status, r.Error, r.Claims, len(f.actions["hang"].Calls()), r.Steps)
+	}
+	if a := r.Steps[0].Attempts; len(a) != 1 || a[0].Number != 1 || a[0].Outcome != "ok" {
+		t.Errorf("attempts %+v: want only the second claim's (the abandoned one is not recorded)", a)
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if !strings.Contains(out, "lease lost: abandoning run") {
+		t.Errorf("no renewal noticed the lost lease; logs:\n%s", out)
+	}
+}
+
 func TestSecretsAreRedactedFromErrorsAndOutputs(t *testing.T) {
 	t.Parallel()
 	f := setup(t, map[string]func(context.Context, int, actions.Request) (map[string]any, error){
