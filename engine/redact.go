@@ -71,78 +71,61 @@ func RedactValues(m map[string]any, redact func(string) string) map[string]any {
 // redactValue returns v with redact applied, and whether that changed it;
 // a container is copied only when something in it changed.
 func redactValue(v any, redact func(string) string) (any, bool) {
+	str := func(x string) (string, bool) { r := redact(x); return r, r != x }
+	val := func(x any) (any, bool) { return redactValue(x, redact) }
 	switch t := v.(type) {
 	case string:
-		r := redact(t)
-		return r, r != t
+		return str(t)
 	case map[string]any:
-		var c map[string]any
-		for k, x := range t {
-			rk := redact(k)
-			rx, changed := redactValue(x, redact)
-			if !changed && rk == k {
-				continue
-			}
-			if c == nil {
-				c = maps.Clone(t)
-			}
-			if rk != k {
-				delete(c, k)
-			}
-			c[rk] = rx
-		}
-		if c == nil {
-			return t, false
-		}
-		return c, true
+		return redactMap(t, str, val)
 	case []any:
-		var c []any
-		for i, x := range t {
-			if rx, changed := redactValue(x, redact); changed {
-				if c == nil {
-					c = slices.Clone(t)
-				}
-				c[i] = rx
-			}
-		}
-		if c == nil {
-			return t, false
-		}
-		return c, true
+		return redactSlice(t, val)
 	case map[string]string:
-		var c map[string]string
-		for k, x := range t {
-			rk, rx := redact(k), redact(x)
-			if rk == k && rx == x {
-				continue
-			}
-			if c == nil {
-				c = maps.Clone(t)
-			}
-			if rk != k {
-				delete(c, k)
-			}
-			c[rk] = rx
-		}
-		if c == nil {
-			return t, false
-		}
-		return c, true
+		return redactMap(t, str, str)
 	case []string:
-		var c []string
-		for i, x := range t {
-			if rx := redact(x); rx != x {
-				if c == nil {
-					c = slices.Clone(t)
-				}
-				c[i] = rx
-			}
-		}
-		if c == nil {
-			return t, false
-		}
-		return c, true
+		return redactSlice(t, str)
 	default:
 		return v, false
 	}
+}
+
+// redactMap applies key to m's keys and elem to its values, copying m on
+// the first change.
+func redactMap[V any](m map[string]V, key func(string) (string, bool), elem func(V) (V, bool)) (map[string]V, bool) {
+	var c map[string]V
+	for k, x := range m {
+		rk, kChanged := key(k)
+		rx, changed := elem(x)
+		if !kChanged && !changed {
+			continue
+		}
+		if c == nil {
+			c = maps.Clone(m)
+		}
+		if kChanged {
+			delete(c, k)
+		}
+		c[rk] = rx
+	}
+	if c == nil {
+		return m, false
+	}
+	return c, true
+}
+
+// redactSlice applies elem to s's elements, copying s on the first change.
+func redactSlice[V any](s []V, elem func(V) (V, bool)) ([]V, bool) {
+	var c []V
+	for i, x := range s {
+		if rx, changed := elem(x); changed {
+			if c == nil {
+				c = slices.Clone(s)
+			}
+			c[i] = rx
+		}
+	}
+	if c == nil {
+		return s, false
+	}
+	return c, true
 }
