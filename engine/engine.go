@@ -173,6 +173,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer cancelHard()
 
 	if n, err := e.store.Rescue(ctx, e.clock.Now()); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it began: nothing claimed, nothing to hand back
+		}
 		return fmt.Errorf("engine: rescue expired leases at start: %w", err)
 	} else if n > 0 {
 		e.log.Info("rescued runs with expired leases", "runs", n)

@@ -358,6 +358,22 @@ func TestLeaseIsRenewedWhileAnActionOverruns(t *testing.T) {
 	}
 }
 
+// TestRunStoppedBeforeItBegins: an engine whose context ends before its
+// first rescue returns nil, as any shutdown does, not the rescue's error.
+func TestRunStoppedBeforeItBegins(t *testing.T) {
+	t.Parallel()
+	f := setup(t, nil)
+	eng, err := engine.New(f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := eng.Run(ctx); err != nil {
+		t.Errorf("Run with its context already canceled: %v, want nil", err)
+	}
+}
+
 // jumpClock is the real time plus an offset a test moves.
 type jumpClock struct{ offset atomic.Int64 }
 
