@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -214,6 +215,41 @@ func TestBenchNoSync(t *testing.T) {
 	for _, want := range []string{"--no-sync: the stores skip fsync; nothing here was durable", "zero loss: all "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// TestNoSyncReachesTheStores: --no-sync turns fsync off in the in-process
+// daemon's store and in the bbolt reference, and only there.
+func TestNoSyncReachesTheStores(t *testing.T) {
+	t.Parallel()
+	wfDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(wfDir, "bench.yaml"), []byte(benchWorkflow("")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, noSync := range []bool{true, false} {
+		d, err := startDaemon(context.Background(), daemonConfig{
+			Workflows: wfDir, Data: t.TempDir(), Addr: "127.0.0.1:0", Workers: 1, NoSync: noSync,
+			Getenv: func(k string) string { return map[string]string{benchSecretName: benchTestSecret}[k] },
+		}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.store.(*boltstore.Store).NoSync(); got != noSync {
+			t.Errorf("daemon with NoSync %v: its store's NoSync is %v", noSync, got)
+		}
+		if err := d.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		l, err := openGroupCommitLog(filepath.Join(t.TempDir(), "baseline.db"), noSync)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.db.NoSync != noSync {
+			t.Errorf("reference with noSync %v: its bbolt NoSync is %v", noSync, l.db.NoSync)
+		}
+		if err := l.Close(); err != nil {
+			t.Error(err)
 		}
 	}
 }

@@ -256,6 +256,9 @@ func (s *Store) Path() string { return s.opts.Path }
 // claimable (a lease released, a concurrency slot freed, a rescue).
 func (s *Store) Wake() <-chan struct{} { return s.wake }
 
+// NoSync reports whether commits skip fsync (Options.NoSync): not durable.
+func (s *Store) NoSync() bool { return s.opts.NoSync }
+
 // Stats are counters of the commit loop.
 type Stats struct {
 	Commits uint64 // write transactions committed
