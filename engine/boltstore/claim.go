@@ -117,9 +117,11 @@ func (w *writeTx) claim(req engine.ClaimRequest) ([]pick, time.Time, error) {
 	)
 	t := w.s.leases
 	c := w.queue.Cursor()
-	k, wf := c.First()
+	var k, wf []byte
 	if w.s.claimFrom != nil {
 		k, wf = c.Seek(w.s.claimFrom)
+	} else {
+		k, wf = c.First()
 	}
 	for ; k != nil; k, wf = c.Next() {
 		if len(k) < timeLen {
