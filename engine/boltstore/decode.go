@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/hookflow/hookflow/engine"
@@ -50,7 +51,7 @@ func decodeState(v []byte) (*engine.Run, bool) {
 		case "lease":
 			return 1 << 12, readLease(p, &r.Lease)
 		case "claims":
-			n, ok := p.Int(strconvIntSize)
+			n, ok := p.Int(strconv.IntSize)
 			r.Claims = int(n)
 			return 1 << 13, ok
 		case "cancel_requested":
@@ -69,9 +70,6 @@ func decodeState(v []byte) (*engine.Run, bool) {
 	}
 	return r, true
 }
-
-// strconvIntSize is the size of an int in bits.
-const strconvIntSize = 32 << (^uint(0) >> 63)
 
 // readMembers reads an object, calling member for each member's name with the
 // reader at its value; member reads the value and says which bit stands
@@ -187,7 +185,7 @@ func readAttempts(p *jsonany.Reader, dst *[]engine.Attempt) bool {
 		return readMembers(p, func(name []byte) (uint32, bool) {
 			switch string(name) {
 			case "number":
-				n, ok := p.Int(strconvIntSize)
+				n, ok := p.Int(strconv.IntSize)
 				a.Number = int(n)
 				return 1 << 0, ok
 			case "started_at":
