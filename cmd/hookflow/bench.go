@@ -530,8 +530,10 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 		return nil, lossPart{}, nil, err
 	}
 	queued := func() int64 { return -1 }
+	var counters func() commitCounters
 	if s, ok := d.store.(interface{ Stats() boltstore.Stats }); ok {
 		queued = func() int64 { return s.Stats().Queued }
+		counters = func() commitCounters { return storeCounters(s.Stats()) }
 	}
 
 	acks := &ackLog{}
@@ -546,6 +548,10 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 		return nil, lossPart{}, nil, err
 	}
 	samples := []int64{queued()}
+	var c0 commitCounters
+	if counters != nil {
+		c0 = counters()
+	}
 	res, err := b.drive(ctx, name, url, es, acks, o.Duration, func() {
 		samples = append(samples, queued())
 		w.sample()
@@ -555,6 +561,10 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	}
 	if err := w.close(); err != nil {
 		return nil, lossPart{}, nil, err
+	}
+	var store *storeReport
+	if counters != nil {
+		store = newStoreReport(counters().sub(c0), w.end.Sub(w.start))
 	}
 	qEnd := queued()
 
@@ -579,6 +589,7 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	p := newPhaseReport(name, res)
 	p.Process = w.report("this process: daemon and load generator together", res.Acked)
 	p.Process.IdleRSSMB, p.Process.IdleAnonMB = mb(idle.RSS), mb(idle.Anon)
+	p.Store = store
 	winLen := w.end.Sub(w.start).Seconds()
 	p.Runs = &runsReport{
 		CompletedInWindow: acc.InWindow,
@@ -736,6 +747,10 @@ func (b *bench) baselinePhase(ctx context.Context, name string, durable bool) (*
 	if err != nil {
 		return nil, err
 	}
+	var c0 commitCounters
+	if srv.db != nil {
+		c0 = srv.db.counters()
+	}
 	res, err := b.drive(ctx, name, srv.URL(), es, nil, b.o.Duration, w.sample)
 	if err != nil {
 		return nil, err
@@ -745,6 +760,9 @@ func (b *bench) baselinePhase(ctx context.Context, name string, durable bool) (*
 	}
 	p := newPhaseReport(name, res)
 	p.Process = w.report("this process: reference server and load generator together", res.Acked)
+	if srv.db != nil {
+		p.Store = newStoreReport(srv.db.counters().sub(c0), w.end.Sub(w.start))
+	}
 	return p, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -114,6 +115,10 @@ type groupCommitLog struct {
 	closed  bool
 	kick    chan struct{}
 	done    chan struct{}
+
+	// Counters, as the product store keeps them (boltstore.Stats).
+	commits, appends, pageWrites atomic.Uint64
+	busy                         atomic.Int64 // nanoseconds
 }
 
 type pendingAppend struct {
@@ -190,25 +195,48 @@ func (l *groupCommitLog) loop() {
 		l.pending = l.pending[:rest]
 		l.mu.Unlock()
 
-		err := l.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(baselineBucket)
-			for _, p := range batch {
-				seq, err := b.NextSequence()
-				if err != nil {
-					return err
-				}
-				if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), p.rec); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		err := l.commit(batch)
 		for _, p := range batch {
 			p.err = err
 			close(p.done)
 		}
 		clear(batch)
 	}
+}
+
+// commit appends batch in one transaction and counts it.
+func (l *groupCommitLog) commit(batch []*pendingAppend) error {
+	start := time.Now()
+	tx, err := l.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	b := tx.Bucket(baselineBucket)
+	for _, p := range batch {
+		seq, err := b.NextSequence()
+		if err == nil {
+			err = b.Put(binary.BigEndian.AppendUint64(nil, seq), p.rec)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	l.busy.Add(int64(time.Since(start)))
+	l.commits.Add(1)
+	l.appends.Add(uint64(len(batch)))
+	st := tx.Stats()
+	l.pageWrites.Add(uint64(st.GetWrite()))
+	return nil
+}
+
+// counters reads the loop's counters: every append is an ack.
+func (l *groupCommitLog) counters() commitCounters {
+	n := l.appends.Load()
+	return commitCounters{commits: l.commits.Load(), ops: n, acks: n, pageWrites: l.pageWrites.Load(), busy: time.Duration(l.busy.Load())}
 }
 
 // Close commits what is queued and closes the file.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookflow/hookflow/cmd/hookflow/internal/loadgen"
+	"github.com/hookflow/hookflow/engine/boltstore"
 )
 
 // benchReport is what `hookflow bench` prints; --json prints it as is.
@@ -55,6 +56,7 @@ type phaseReport struct {
 	BehindMS   float64           `json:"behind_ms"` // open model: largest lateness of a send (0 in the closed model)
 	Runs       *runsReport       `json:"runs,omitempty"`
 	Process    *processReport    `json:"process,omitempty"`
+	Store      *storeReport      `json:"store,omitempty"` // bbolt phases: the commit loop
 }
 
 // runsReport is what the engine did with the acknowledged events.
@@ -96,6 +98,55 @@ type processReport struct {
 	IdleRSSMB         float64 `json:"idle_rss_mb,omitempty"` // VmRSS before the load
 	IdleAnonMB        float64 `json:"idle_anon_mb,omitempty"`
 	Note              string  `json:"note,omitempty"`
+}
+
+// storeReport is what a bbolt commit loop did during the window: how
+// many commits, how full, how costly, and how much of the window the one
+// writer spent in them. A loop busy nearly all the time is the limit of
+// everything that waits for its commits: acks and, for hookflow, runs.
+type storeReport struct {
+	Commits       uint64  `json:"commits"`
+	CommitsPerS   float64 `json:"commits_per_s"`
+	OpsPerCommit  float64 `json:"ops_per_commit"` // hookflow: enqueues, claims, records…; the reference: appends
+	AcksPerCommit float64 `json:"acks_per_commit"`
+	PageWrites    float64 `json:"page_writes_per_commit"` // one per node written, and the meta page
+	CommitMS      float64 `json:"commit_ms"`              // mean, from the transaction's start to its fsync's end
+	BusyRatio     float64 `json:"busy_ratio"`             // time in commits / window
+}
+
+// commitCounters are a commit loop's counters (boltstore.Stats, or the
+// reference's groupCommitLog); they only grow.
+type commitCounters struct {
+	commits, ops, acks, pageWrites uint64
+	busy                           time.Duration
+}
+
+// storeCounters takes the product store's counters.
+func storeCounters(s boltstore.Stats) commitCounters {
+	return commitCounters{commits: s.Commits, ops: s.Ops, acks: s.Enqueues, pageWrites: s.PageWrites, busy: s.Busy}
+}
+
+func (c commitCounters) sub(o commitCounters) commitCounters {
+	return commitCounters{
+		commits: c.commits - o.commits, ops: c.ops - o.ops, acks: c.acks - o.acks,
+		pageWrites: c.pageWrites - o.pageWrites, busy: c.busy - o.busy,
+	}
+}
+
+// newStoreReport describes the commits d counted over a window of length win.
+func newStoreReport(d commitCounters, win time.Duration) *storeReport {
+	r := &storeReport{Commits: d.commits}
+	if win > 0 {
+		r.CommitsPerS = round(float64(d.commits)/win.Seconds(), 1)
+		r.BusyRatio = round(d.busy.Seconds()/win.Seconds(), 3)
+	}
+	if n := float64(d.commits); n > 0 {
+		r.OpsPerCommit = round(float64(d.ops)/n, 1)
+		r.AcksPerCommit = round(float64(d.acks)/n, 1)
+		r.PageWrites = round(float64(d.pageWrites)/n, 1)
+		r.CommitMS = round(float64(d.busy.Microseconds())/1000/n, 3)
+	}
+	return r
 }
 
 // backlogReport compares the load on a deep queue with the empty queue.
@@ -303,6 +354,14 @@ func (r *benchReport) writeText(w io.Writer) {
 				fmt.Fprintf(w, "; %s", pr.Note)
 			}
 			fmt.Fprintln(w)
+		}
+		if st := p.Store; st != nil && st.Commits > 0 {
+			what := fmt.Sprintf("%.1f webhooks (%.1f writes in all)", st.AcksPerCommit, st.OpsPerCommit)
+			if st.AcksPerCommit == st.OpsPerCommit {
+				what = fmt.Sprintf("%.1f appends", st.AcksPerCommit)
+			}
+			fmt.Fprintf(w, "  store: %s commits/s of %s, %.1f page writes, %.2f ms each (fsync included); the commit loop was busy %s of the window\n",
+				num(st.CommitsPerS), what, st.PageWrites, st.CommitMS, pct(st.BusyRatio))
 		}
 	}
 	l := r.Loss

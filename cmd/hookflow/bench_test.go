@@ -57,6 +57,27 @@ func keyPaths(v any, prefix string, out map[string]bool) {
 	}
 }
 
+// checkStoreReport checks that a phase's commit loop report adds up: every
+// ack is one write of a commit, each commit writes at least its meta page,
+// and the loop cannot be busy longer than the window (a commit in flight
+// at either end may stretch it a little).
+func checkStoreReport(t *testing.T, p *phaseReport) {
+	t.Helper()
+	st := p.Store
+	if st == nil {
+		t.Errorf("phase %s: no store report", p.Name)
+		return
+	}
+	if st.Commits == 0 || st.CommitsPerS <= 0 || st.CommitMS <= 0 || st.PageWrites < 1 || st.OpsPerCommit < st.AcksPerCommit || st.BusyRatio <= 0 || st.BusyRatio > 1.2 {
+		t.Errorf("phase %s: store %+v", p.Name, st)
+	}
+	// Acks per commit times commits is the acks of the window, give or
+	// take the requests in flight at its ends and the rounding.
+	if acks := st.AcksPerCommit * float64(st.Commits); acks < 0.8*float64(p.Acked) || acks > 1.2*float64(p.Acked)+float64(st.Commits)*0.05+10 {
+		t.Errorf("phase %s: %v acks per commit × %d commits = %.0f, but %d acked in the window", p.Name, st.AcksPerCommit, st.Commits, acks, p.Acked)
+	}
+}
+
 // TestBenchShortRun runs a short in-process bench with every phase and
 // checks the report's structure (against a golden list of keys) and that
 // no acknowledged event was lost. It does not judge speed.
@@ -123,6 +144,19 @@ func TestBenchShortRun(t *testing.T) {
 	if r := rep.Baseline; r.RatioFiber <= 0 || r.RatioBolt <= 0 {
 		t.Errorf("baseline ratios %+v", r)
 	}
+	// The bbolt phases describe their commit loops; bare Fiber has none.
+	for _, p := range []*phaseReport{rep.Hookflow, rep.Backlog.Phase, rep.Baseline.Bolt} {
+		checkStoreReport(t, p)
+	}
+	if st := rep.Baseline.Bolt.Store; st != nil && st.AcksPerCommit != st.OpsPerCommit {
+		t.Errorf("the reference's commits carry only appends, yet %v acks against %v writes per commit", st.AcksPerCommit, st.OpsPerCommit)
+	}
+	if st := rep.Hookflow.Store; st != nil && st.OpsPerCommit <= st.AcksPerCommit {
+		t.Errorf("hookflow's commits also carry the runs' records, yet %v writes per commit for %v acks", st.OpsPerCommit, st.AcksPerCommit)
+	}
+	if rep.Baseline.Fiber.Store != nil {
+		t.Errorf("bare Fiber has a store report: %+v", rep.Baseline.Fiber.Store)
+	}
 	l := rep.Loss
 	if !l.Checked || l.Lost() || l.Final != l.Acked || l.Acked == 0 || l.NoRunID != 0 {
 		t.Fatalf("loss %+v", l)
@@ -136,7 +170,7 @@ func TestBenchShortRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"hookflow bench", "ack latency (ms)", "runs:", "end-to-end latency", "zero loss: all"} {
+	for _, want := range []string{"hookflow bench", "ack latency (ms)", "runs:", "end-to-end latency", "  store: ", "zero loss: all"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
 		}

@@ -230,10 +230,21 @@ func (s *Store) commit(batch []*op) {
 				s.answerAll(live, fmt.Errorf("boltstore: commit: %w", err))
 				return
 			}
+			took := time.Since(start)
 			s.commits.Add(1)
 			s.ops.Add(uint64(len(live)))
+			enqueues := 0
+			for _, o := range live {
+				if o.ingest {
+					enqueues++
+				}
+			}
+			s.enqueues.Add(uint64(enqueues))
+			s.busy.Add(int64(took))
+			st := tx.Stats()
+			s.pages.Add(uint64(st.GetWrite()))
 			if s.opts.OnCommit != nil {
-				s.opts.OnCommit(len(live), time.Since(start))
+				s.opts.OnCommit(len(live), took)
 			}
 		}
 		for _, fn := range w.after {

@@ -136,6 +136,46 @@ func TestGroupCommitBatchesConcurrentEnqueues(t *testing.T) {
 	}
 }
 
+// Stats describe the commits: how many, what they carried, how many writes
+// they made to the file and how long the loop spent in them. A claim that
+// writes nothing is not a commit.
+func TestStatsDescribeTheCommits(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	before := b.s.Stats()
+	b.hold()
+	heldFrom := time.Now()
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			if _, err := b.s.Enqueue(t.Context(), newRun("w", i)); err != nil {
+				t.Errorf("Enqueue: %v", err)
+			}
+		})
+	}
+	b.waitPending(3)
+	held := time.Since(heldFrom)
+	b.letGo()
+	wg.Wait()
+	c, err := b.s.Claim(t.Context(), engine.ClaimRequest{Max: 1, LeaseFor: time.Minute, Now: t0.Add(time.Hour)})
+	if err != nil || len(c.Runs) != 1 {
+		t.Fatalf("Claim: %v, %d runs", err, len(c.Runs))
+	}
+	got := b.s.Stats()
+	commits, ops, enqueues, pages := got.Commits-before.Commits, got.Ops-before.Ops, got.Enqueues-before.Enqueues, got.PageWrites-before.PageWrites
+	if commits != 2 || ops != 4 || enqueues != 3 {
+		t.Errorf("commits %d, ops %d, enqueues %d; want 2 (the gate's and the batch's), 4 (the gate and three enqueues), 3", commits, ops, enqueues)
+	}
+	// Each commit writes its meta page; the batch also wrote its runs.
+	if pages <= commits {
+		t.Errorf("%d page writes for %d commits, want more than one each", pages, commits)
+	}
+	// The gate's transaction lasted at least as long as the loop was held.
+	if busy := got.Busy - before.Busy; busy < held {
+		t.Errorf("busy %s, but the loop was held in a transaction for %s", busy, held)
+	}
+}
+
 func TestGroupCommitWithoutGateStillBatches(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Options{})

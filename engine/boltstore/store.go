@@ -118,6 +118,9 @@ type Store struct {
 	claimFrom []byte
 	commits   atomic.Uint64
 	ops       atomic.Uint64
+	enqueues  atomic.Uint64
+	busy      atomic.Int64 // nanoseconds in committed transactions
+	pages     atomic.Uint64
 }
 
 // Open opens or creates the store file, its directory and buckets, and
@@ -259,16 +262,29 @@ func (s *Store) Wake() <-chan struct{} { return s.wake }
 // NoSync reports whether commits skip fsync (Options.NoSync): not durable.
 func (s *Store) NoSync() bool { return s.opts.NoSync }
 
-// Stats are counters of the commit loop.
+// Stats are counters of the commit loop. The counters only grow: the
+// difference of two readings describes the commits between them.
 type Stats struct {
-	Commits uint64 // write transactions committed
-	Ops     uint64 // writes applied (an Enqueue of many runs counts one)
-	Queued  int64  // runs waiting in the queue (queued or retrying)
+	Commits  uint64 // write transactions committed
+	Ops      uint64 // writes they applied (an Enqueue of many runs counts one)
+	Enqueues uint64 // of Ops, the Enqueues (webhooks, with the trigger)
+	// Busy is the time spent in those transactions, from their start to
+	// the end of their commit (fsync included): over a stretch of time it
+	// tells how close the one writer is to its limit.
+	Busy time.Duration
+	// PageWrites is the number of writes the commits made to the file:
+	// one per node (a page, or a run of overflow pages) and one for the
+	// meta page.
+	PageWrites uint64
+	Queued     int64 // runs waiting in the queue (queued or retrying)
 }
 
 // Stats returns the commit loop's counters.
 func (s *Store) Stats() Stats {
-	return Stats{Commits: s.commits.Load(), Ops: s.ops.Load(), Queued: s.waiting()}
+	return Stats{
+		Commits: s.commits.Load(), Ops: s.ops.Load(), Enqueues: s.enqueues.Load(),
+		Busy: time.Duration(s.busy.Load()), PageWrites: s.pages.Load(), Queued: s.waiting(),
+	}
 }
 
 // waiting is the number of queued or retrying runs: the queue bucket also
