@@ -157,11 +157,9 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 			if err := o.check(); err != nil {
 				return err
 			}
-			// As serve does: a commit loop blocked in fsync must not stall
-			// the listener.
-			if runtime.GOMAXPROCS(0) < 2 {
-				runtime.GOMAXPROCS(2)
-			}
+			// As serve does, for every phase alike: the report's header
+			// says how many Ps they ran with.
+			tuneProcs()
 			b := &bench{o: o, stderr: cmd.ErrOrStderr()}
 			if f, ok := cmd.ErrOrStderr().(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 				b.progress = f

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -30,11 +29,7 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// A commit loop blocked in fsync must not stall the listener:
-			// keep at least two Ps even on a one-CPU machine.
-			if runtime.GOMAXPROCS(0) < 2 {
-				runtime.GOMAXPROCS(2)
-			}
+			tuneProcs()
 			tuneGC()
 			ctx := cmd.Context()
 			d, err := startDaemon(ctx, cfg, log)
