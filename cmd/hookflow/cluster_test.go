@@ -206,11 +206,10 @@ func pgStore(url, schema string) []string {
 // NODE_NAME, without waiting for it to listen.
 func (cs *clusterSetup) launchNode(t testing.TB, name string, store []string, extra ...string) *node {
 	t.Helper()
-	addr := freeAddr(t)
-	args := []string{"serve", "--addr", addr, "--admin-addr", freeAddr(t), "--log-format", "json",
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--log-format", "json",
 		"--workflows", cs.wfDir, "--data", t.TempDir(), "--allow-private-targets"}
 	args = append(append(args, store...), extra...)
-	p := &process{addr: addr, logs: &syncBuffer{}}
+	p := &process{logs: &syncBuffer{}} // its addresses: waitListening
 	p.cmd = exec.Command(hookflowBinary(t), args...)
 	p.cmd.Env = append(os.Environ(), "HOOKFLOW_CONFIG=", "NODE_NAME="+name)
 	p.cmd.Stdout = p.logs
@@ -223,22 +222,12 @@ func (cs *clusterSetup) launchNode(t testing.TB, name string, store []string, ex
 	return &node{process: p, name: name, owner: fmt.Sprintf("%s:%d", host, p.cmd.Process.Pid)}
 }
 
-// waitListening waits until every node accepts connections.
+// waitListening waits until every node serves, and takes its addresses
+// from its log.
 func waitListening(t testing.TB, nodes ...*node) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	for _, n := range nodes {
-		for {
-			c, err := net.Dial("tcp", n.addr)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s did not listen on %s:\n%s", n.name, n.addr, tail(n.logs.String(), 30))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitServing(t, n.process, n.name)
 	}
 }
 

@@ -2,9 +2,9 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -55,26 +55,57 @@ func hookflowBinary(t testing.TB) string {
 
 // process is a hookflow daemon started from the built binary.
 type process struct {
-	cmd  *exec.Cmd
-	addr string
-	logs *syncBuffer
+	cmd   *exec.Cmd
+	addr  string // public listener
+	admin string // admin listener
+	logs  *syncBuffer
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// servingAddrs reads the listeners' addresses from the "hookflow serving"
+// line of a daemon's JSON logs; ok is false until it is written. A daemon
+// started on port 0 tells its ports this way, so tests need not pick free
+// ports in advance (another process may take one before the daemon binds
+// it).
+func servingAddrs(logs string) (addr, admin string, ok bool) {
+	for line := range strings.Lines(logs) {
+		var l struct {
+			Msg   string `json:"msg"`
+			Addr  string `json:"addr"`
+			Admin string `json:"admin_addr"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "hookflow serving" {
+			return l.Addr, l.Admin, true
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return "", "", false
 }
 
-// startProcess starts `hookflow serve` and waits until it answers.
+// waitServing waits until p's daemon logged that it serves and takes its
+// addresses from that line.
+func waitServing(t testing.TB, p *process, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if addr, admin, ok := servingAddrs(p.logs.String()); ok {
+			p.addr, p.admin = addr, admin
+			return
+		}
+		// A daemon that cannot start says "hookflow: …" and exits.
+		if logs := p.logs.String(); strings.HasPrefix(logs, "hookflow: ") || strings.Contains(logs, "\nhookflow: ") || time.Now().After(deadline) {
+			t.Fatalf("%s did not start serving:\n%s", name, tail(logs, 30))
+		}
+		time.Sleep(20 * time.Millisecond) // polling with a deadline, not a wait for time to pass
+	}
+}
+
+// startProcess starts `hookflow serve` and waits until it serves. addr is
+// the public listener's address: "" picks a free port (read back into
+// p.addr), an address lets a restarted daemon take its predecessor's. The
+// admin listener gets a free port (p.admin).
 func startProcess(t *testing.T, addr string, args ...string) *process {
 	t.Helper()
-	p := &process{addr: addr, logs: &syncBuffer{}}
-	p.cmd = exec.Command(hookflowBinary(t), append([]string{"serve", "--addr", addr, "--log-format", "json", "--admin-addr", "127.0.0.1:0"}, args...)...)
+	p := &process{logs: &syncBuffer{}}
+	p.cmd = exec.Command(hookflowBinary(t), append([]string{"serve", "--addr", cmp.Or(addr, "127.0.0.1:0"), "--log-format", "json", "--admin-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Env = append(os.Environ(), "HOOKFLOW_CONFIG=")
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs
@@ -82,18 +113,8 @@ func startProcess(t *testing.T, addr string, args ...string) *process {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("hookflow did not listen on %s:\n%s", addr, p.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitServing(t, p, "hookflow")
+	return p
 }
 
 const crashWorkflow = `name: crash
@@ -136,8 +157,8 @@ func TestKillDashNineLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"--workflows", wfDir, "--data", data, "--allow-private-targets", "--workers", "8"}
-	addr := freeAddr(t)
-	p := startProcess(t, addr, args...)
+	p := startProcess(t, "", args...)
+	addr := p.addr // the restart below listens where this one did
 
 	const events = 300
 	acked := make(chan string, events)

@@ -213,7 +213,11 @@ func startDaemon(ctx context.Context, cfg daemonConfig, log *slog.Logger) (d *da
 		})
 	}
 	d.ready.Store(true)
-	log.Info("hookflow serving", "addr", d.ln.Addr().String(), "admin_addr", cfg.AdminAddr,
+	adminAddr := cfg.AdminAddr
+	if d.adminLn != nil {
+		adminAddr = d.adminLn.Addr().String() // the port chosen, for :0
+	}
+	log.Info("hookflow serving", "addr", d.ln.Addr().String(), "admin_addr", adminAddr,
 		"workflows", len(set.Workflows()), "plugins", len(d.pluginInfos()), "store", storeName(cfg), "workers", cfg.Workers)
 	return d, nil
 }

@@ -76,9 +76,9 @@ func TestPluginStepThroughServe(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(wfDir, "plugin-chat.yaml"), []byte(wf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	p := startProcess(t, addr, "--workflows", wfDir, "--data", t.TempDir(), "--plugins", plugins,
+	p := startProcess(t, "", "--workflows", wfDir, "--data", t.TempDir(), "--plugins", plugins,
 		"--secrets", "../../examples/secrets", "--allow-private-targets")
+	addr := p.addr
 
 	body := []byte(`{"type":"deploy.succeeded","data":{"service":"api","version":"1.4.2","environment":"production"}}`)
 	s, _ := signature.New("standard", signature.Options{})

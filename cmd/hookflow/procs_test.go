@@ -43,9 +43,8 @@ func TestTheBinaryRunsWithSpareProcs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(wfDir, "crash.yaml"), []byte(crashWorkflow), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	adminAddr := freeAddr(t)
-	startProcess(t, freeAddr(t), "--workflows", wfDir, "--data", t.TempDir(), "--admin-addr", adminAddr)
-	resp, err := http.Get("http://" + adminAddr + "/metrics")
+	p := startProcess(t, "", "--workflows", wfDir, "--data", t.TempDir())
+	resp, err := http.Get("http://" + p.admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
