@@ -149,7 +149,7 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 			if err := applyConfig(cmd); err != nil {
 				return err
 			}
-			tuneGC() // as serve does: the daemon measured is the one serve runs
+			tuneRuntime() // as serve does; the report's header says how many Ps
 			if o.PrintWorkflow {
 				_, err := io.WriteString(cmd.OutOrStdout(), benchWorkflow(""))
 				return err
@@ -157,9 +157,6 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 			if err := o.check(); err != nil {
 				return err
 			}
-			// As serve does, for every phase alike: the report's header
-			// says how many Ps they ran with.
-			tuneProcs()
 			b := &bench{o: o, stderr: cmd.ErrOrStderr()}
 			if f, ok := cmd.ErrOrStderr().(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 				b.progress = f

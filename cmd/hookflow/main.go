@@ -91,3 +91,11 @@ func tuneGC() {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 }
+
+// tuneRuntime sets the daemon's Ps and collector target: serve calls it,
+// and bench, so that the daemon it measures is the one serve runs (its
+// reference servers share the process, hence the settings).
+func tuneRuntime() {
+	tuneProcs()
+	tuneGC()
+}

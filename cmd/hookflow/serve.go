@@ -29,8 +29,7 @@ func newServeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tuneProcs()
-			tuneGC()
+			tuneRuntime()
 			ctx := cmd.Context()
 			d, err := startDaemon(ctx, cfg, log)
 			if err != nil {
