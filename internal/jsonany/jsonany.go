@@ -25,7 +25,7 @@ import (
 // encoding/json for the error of a document it refused.
 func Parse(data []byte) (any, error) {
 	p := Reader{data: data}
-	p.Space()
+	p.space()
 	v, ok := p.Value(0)
 	if !ok || !p.End() {
 		return nil, ErrInvalid
@@ -53,7 +53,7 @@ func NewReader(data []byte) *Reader { return &Reader{data: data} }
 
 // End skips white space and reports whether the document ends there.
 func (p *Reader) End() bool {
-	p.Space()
+	p.space()
 	return p.i == len(p.data)
 }
 
@@ -69,12 +69,12 @@ func (p *Reader) Next() byte {
 // white space after it; empty says the closing byte followed at once (and
 // was read too).
 func (p *Reader) Open(opening byte) (empty, ok bool) {
-	p.Space()
+	p.space()
 	if p.Next() != opening {
 		return false, false
 	}
 	p.i++
-	p.Space()
+	p.space()
 	if c := p.Next(); (opening == '{' && c == '}') || (opening == '[' && c == ']') {
 		p.i++
 		return true, true
@@ -91,12 +91,12 @@ func (p *Reader) Key() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	p.Space()
+	p.space()
 	if p.Next() != ':' {
 		return "", false
 	}
 	p.i++
-	p.Space()
+	p.space()
 	return k, true
 }
 
@@ -108,12 +108,12 @@ func (p *Reader) RawKey() ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	p.Space()
+	p.space()
 	if p.Next() != ':' {
 		return nil, false
 	}
 	p.i++
-	p.Space()
+	p.space()
 	return k, true
 }
 
@@ -178,8 +178,8 @@ func (p *Reader) Bool() (bool, bool) {
 	return false, false
 }
 
-// Space skips white space.
-func (p *Reader) Space() {
+// space skips white space.
+func (p *Reader) space() {
 	for p.i < len(p.data) {
 		switch p.data[p.i] {
 		case ' ', '\t', '\n', '\r':
@@ -272,14 +272,14 @@ func (p *Reader) array(depth int) (any, bool) {
 // After reads what follows a member or an element: a comma (another one
 // follows) or the closing byte (done).
 func (p *Reader) After(closing byte) (done, ok bool) {
-	p.Space()
+	p.space()
 	if p.i >= len(p.data) {
 		return false, false
 	}
 	switch p.data[p.i] {
 	case ',':
 		p.i++
-		p.Space()
+		p.space()
 		return false, true
 	case closing:
 		p.i++
