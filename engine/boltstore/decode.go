@@ -76,25 +76,32 @@ func decodeState(v []byte) (*engine.Run, bool) {
 // for the name. An unknown name (bit 0) or a repeated one stops it.
 func readMembers(p *jsonany.Reader, member func(name []byte) (bit uint32, ok bool)) bool {
 	var seen uint32
-	empty, ok := p.Open('{')
-	if !ok {
-		return false
-	}
-	for !empty {
-		name, ok := p.RawKey() // a name with an escape is not one appendState writes
-		if !ok {
-			return false
-		}
+	// A name with an escape is not one appendState writes: RawKey refuses it.
+	return eachMember(p, p.RawKey, func(name []byte) bool {
 		bit, ok := member(name)
 		if !ok || bit == 0 || seen&bit != 0 {
 			return false
 		}
 		seen |= bit
-		done, ok := p.After('}')
-		if !ok {
+		return true
+	})
+}
+
+// eachMember reads an object, each member's name with key and its value
+// with member.
+func eachMember[K any](p *jsonany.Reader, key func() (K, bool), member func(K) bool) bool {
+	empty, ok := p.Open('{')
+	if !ok {
+		return false
+	}
+	for !empty {
+		k, ok := key()
+		if !ok || !member(k) {
 			return false
 		}
-		empty = done
+		if empty, ok = p.After('}'); !ok {
+			return false
+		}
 	}
 	return true
 }
@@ -246,25 +253,14 @@ func decodeEventMeta(v []byte, ev *engine.Event) bool {
 // readStrings reads an object of strings (a repeated name: the last wins, as
 // in encoding/json).
 func readStrings(p *jsonany.Reader, dst *map[string]string) bool {
-	empty, ok := p.Open('{')
-	if !ok {
-		return false
-	}
 	m := map[string]string{}
-	for !empty {
-		k, ok := p.Key()
-		if !ok {
-			return false
-		}
+	ok := eachMember(p, p.Key, func(k string) bool {
 		v, ok := p.String()
-		if !ok {
-			return false
-		}
 		m[k] = v
-		if empty, ok = p.After('}'); !ok {
-			return false
-		}
+		return ok
+	})
+	if ok {
+		*dst = m
 	}
-	*dst = m
-	return true
+	return ok
 }
