@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -78,10 +79,29 @@ func RegisterBuiltins(r *Registry, opts NetOptions) error {
 //go:embed schemas/*.json
 var schemas embed.FS
 
-// schema returns the embedded JSON Schema of a built-in's input.
-func schema(name string) []byte {
-	b, err := schemas.ReadFile("schemas/" + name + ".json")
+// inputSchemas are the embedded schemas by action name, read once: a step
+// asks for its action's schema at every execution.
+var inputSchemas = func() map[string][]byte {
+	entries, err := schemas.ReadDir("schemas")
 	if err != nil {
+		panic(fmt.Sprintf("actions: embedded schemas: %v", err)) // a build mistake
+	}
+	m := make(map[string][]byte, len(entries))
+	for _, e := range entries {
+		b, err := schemas.ReadFile("schemas/" + e.Name())
+		if err != nil {
+			panic(fmt.Sprintf("actions: embedded schema %s: %v", e.Name(), err))
+		}
+		m[strings.TrimSuffix(e.Name(), ".json")] = b
+	}
+	return m
+}()
+
+// schema returns the embedded JSON Schema of a built-in's input. Callers
+// share the bytes: they do not change them.
+func schema(name string) []byte {
+	b, ok := inputSchemas[name]
+	if !ok {
 		panic(fmt.Sprintf("actions: no embedded schema for %q", name)) // a build mistake
 	}
 	return b

@@ -82,7 +82,10 @@ type Engine struct {
 	jitter   func(time.Duration) time.Duration
 	log      *slog.Logger
 	observer Observer
-	schemas  sync.Map // string(input schema) → *workflows.Schema
+	// Compiled input schemas by their text (see schema); a lookup with
+	// the text as a []byte converted in the index does not allocate.
+	schemaMu sync.RWMutex
+	schemas  map[string]*workflows.Schema
 
 	wake chan struct{}
 }

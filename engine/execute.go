@@ -349,14 +349,22 @@ const maxRetryHint = time.Hour
 // schema compiles an action's input schema once and keeps it: rendered
 // inputs are checked against it before every call.
 func (e *Engine) schema(raw []byte) (*workflows.Schema, error) {
-	if s, ok := e.schemas.Load(string(raw)); ok {
-		return s.(*workflows.Schema), nil
+	e.schemaMu.RLock()
+	s := e.schemas[string(raw)]
+	e.schemaMu.RUnlock()
+	if s != nil {
+		return s, nil
 	}
 	s, err := workflows.CompileSchema(raw)
 	if err != nil {
 		return nil, err
 	}
-	e.schemas.Store(string(raw), s)
+	e.schemaMu.Lock()
+	if e.schemas == nil {
+		e.schemas = map[string]*workflows.Schema{}
+	}
+	e.schemas[string(raw)] = s
+	e.schemaMu.Unlock()
 	return s, nil
 }
 

@@ -27,6 +27,10 @@ type newRunRec struct {
 	dedupe  string // dedupeKey(workflow, key), "" without a key
 	created []byte // created index key
 	queue   []byte // queue index key
+	// givenID: the caller chose the id, which may exist already. An id
+	// the store made (UUIDv7: the time and 74 random bits) is checked
+	// against its batch only.
+	givenID bool
 }
 
 // Enqueue stores runs in one commit and returns after the fsync. Runs are
@@ -88,7 +92,8 @@ func (s *Store) prepare(in *engine.Run, copyRuns bool) (newRunRec, error) {
 	if copyRuns {
 		r = *ownRun(in) // nor shared with the engine
 	}
-	if r.ID == "" {
+	givenID := r.ID != ""
+	if !givenID {
 		id, err := uuid.NewV7()
 		if err != nil {
 			return newRunRec{}, fmt.Errorf("new run id: %w", err)
@@ -121,7 +126,8 @@ func (s *Store) prepare(in *engine.Run, copyRuns bool) (newRunRec, error) {
 	if err != nil {
 		return newRunRec{}, fmt.Errorf("boltstore: encode event of run %s: %w", r.ID, err)
 	}
-	rec := newRunRec{run: &r, enc: enc, event: event, created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID)}
+	rec := newRunRec{run: &r, enc: enc, event: event, created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID),
+		givenID: givenID}
 	if r.DedupeKey != "" {
 		rec.dedupe = dedupeKey(r.Workflow, r.DedupeKey)
 	}
@@ -143,7 +149,7 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 	ids := make(map[string]bool, len(recs))
 	for i, rec := range recs {
 		r := rec.run
-		if ids[r.ID] || w.runs.Get([]byte(r.ID)) != nil {
+		if ids[r.ID] || (rec.givenID && w.runs.Get([]byte(r.ID)) != nil) {
 			return fmt.Errorf("boltstore: enqueue: run id %q already exists", r.ID)
 		}
 		if rec.dedupe != "" {
