@@ -495,10 +495,11 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	// daemon's: return it to the system before measuring.
 	settle()
 	log := slog.New(slog.NewTextHandler(b.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	times := &commitTimes{}
 	d, err := startDaemon(ctx, daemonConfig{
 		Workflows: wfDir, Data: dataDir, Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", Store: "bolt",
 		Workers: o.Workers, AllowPrivate: o.Webhook, Grace: 10 * time.Second, LeaseFor: 30 * time.Second, NoSync: o.NoSync,
-		Getenv: func(k string) string { return secrets[k] },
+		OnCommit: times.observe, Getenv: func(k string) string { return secrets[k] },
 	}, log)
 	if err != nil {
 		return nil, lossPart{}, nil, fmt.Errorf("bench: start daemon: %w", err)
@@ -547,6 +548,7 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	if counters != nil {
 		c0 = counters()
 	}
+	times.start()
 	res, err := b.drive(ctx, name, url, es, acks, o.Duration, func() {
 		samples = append(samples, queued())
 		w.sample()
@@ -559,7 +561,7 @@ func (b *bench) inProcessPhase(ctx context.Context, name string, backlog int) (*
 	}
 	var store *storeReport
 	if counters != nil {
-		store = newStoreReport(counters().sub(c0), w.end.Sub(w.start))
+		store = newStoreReport(counters().sub(c0), times.stop(), w.end.Sub(w.start))
 	}
 	qEnd := queued()
 
@@ -745,6 +747,7 @@ func (b *bench) baselinePhase(ctx context.Context, name string, durable bool) (*
 	var c0 commitCounters
 	if srv.db != nil {
 		c0 = srv.db.counters()
+		srv.db.times.start()
 	}
 	res, err := b.drive(ctx, name, srv.URL(), es, nil, b.o.Duration, w.sample)
 	if err != nil {
@@ -756,7 +759,7 @@ func (b *bench) baselinePhase(ctx context.Context, name string, durable bool) (*
 	p := newPhaseReport(name, res)
 	p.Process = w.report("this process: reference server and load generator together", res.Acked)
 	if srv.db != nil {
-		p.Store = newStoreReport(srv.db.counters().sub(c0), w.end.Sub(w.start))
+		p.Store = newStoreReport(srv.db.counters().sub(c0), srv.db.times.stop(), w.end.Sub(w.start))
 	}
 	return p, nil
 }

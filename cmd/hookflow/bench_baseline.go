@@ -119,6 +119,7 @@ type groupCommitLog struct {
 	// Counters, as the product store keeps them (boltstore.Stats).
 	commits, appends, pageWrites atomic.Uint64
 	busy                         atomic.Int64 // nanoseconds
+	times                        commitTimes
 }
 
 type pendingAppend struct {
@@ -225,7 +226,9 @@ func (l *groupCommitLog) commit(batch []*pendingAppend) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	l.busy.Add(int64(time.Since(start)))
+	took := time.Since(start)
+	l.busy.Add(int64(took))
+	l.times.observe(len(batch), took)
 	l.commits.Add(1)
 	l.appends.Add(uint64(len(batch)))
 	st := tx.Stats()

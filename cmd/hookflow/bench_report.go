@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookflow/hookflow/cmd/hookflow/internal/loadgen"
@@ -112,6 +113,32 @@ type storeReport struct {
 	PageWrites    float64 `json:"page_writes_per_commit"` // one per node written, and the meta page
 	CommitMS      float64 `json:"commit_ms"`              // mean, from the transaction's start to its fsync's end
 	BusyRatio     float64 `json:"busy_ratio"`             // time in commits / window
+	// Times is the distribution of the commits' times in the window, in
+	// ms (fsync included): is an ack's tail the commit's?
+	Times loadgen.Summary `json:"commit_times_ms"`
+}
+
+// commitTimes records how long each commit of a loop takes, in the
+// measured window only: a phase starts it and takes the histogram.
+type commitTimes struct {
+	h atomic.Pointer[loadgen.Histogram]
+}
+
+// observe is a commit loop's hook (boltstore.Options.OnCommit).
+func (c *commitTimes) observe(_ int, took time.Duration) {
+	if h := c.h.Load(); h != nil {
+		h.Record(took)
+	}
+}
+
+func (c *commitTimes) start() { c.h.Store(&loadgen.Histogram{}) }
+
+// stop ends the window and returns what it recorded.
+func (c *commitTimes) stop() *loadgen.Histogram {
+	if h := c.h.Swap(nil); h != nil {
+		return h
+	}
+	return &loadgen.Histogram{}
 }
 
 // commitCounters are a commit loop's counters (boltstore.Stats, or the
@@ -133,9 +160,10 @@ func (c commitCounters) sub(o commitCounters) commitCounters {
 	}
 }
 
-// newStoreReport describes the commits d counted over a window of length win.
-func newStoreReport(d commitCounters, win time.Duration) *storeReport {
-	r := &storeReport{Commits: d.commits}
+// newStoreReport describes the commits d counted, and times timed, over a
+// window of length win.
+func newStoreReport(d commitCounters, times *loadgen.Histogram, win time.Duration) *storeReport {
+	r := &storeReport{Commits: d.commits, Times: times.Summary()}
 	if win > 0 {
 		r.CommitsPerS = round(float64(d.commits)/win.Seconds(), 1)
 		r.BusyRatio = round(d.busy.Seconds()/win.Seconds(), 3)
@@ -362,6 +390,9 @@ func (r *benchReport) writeText(w io.Writer) {
 			}
 			fmt.Fprintf(w, "  store: %s commits/s of %s, %.1f page writes, %.2f ms each (fsync included); the commit loop was busy %s of the window\n",
 				num(st.CommitsPerS), what, st.PageWrites, st.CommitMS, pct(st.BusyRatio))
+			if t := st.Times; t.Count > 0 {
+				fmt.Fprintf(w, "    commit time (ms): p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", t.P50, t.P90, t.P99, t.P999, t.Max)
+			}
 		}
 	}
 	l := r.Loss

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,6 +76,15 @@ func checkStoreReport(t *testing.T, p *phaseReport) {
 	// take the requests in flight at its ends and the rounding.
 	if acks := st.AcksPerCommit * float64(st.Commits); acks < 0.8*float64(p.Acked) || acks > 1.2*float64(p.Acked)+float64(st.Commits)*0.05+10 {
 		t.Errorf("phase %s: %v acks per commit × %d commits = %.0f, but %d acked in the window", p.Name, st.AcksPerCommit, st.Commits, acks, p.Acked)
+	}
+	// The commit times are those of the commits counted (the two are read
+	// a moment apart at the window's ends), and agree with their mean.
+	tm := st.Times
+	if d := int64(tm.Count) - int64(st.Commits); d < -5 || d > 5 {
+		t.Errorf("phase %s: %d commit times for %d commits", p.Name, tm.Count, st.Commits)
+	}
+	if tm.P50 <= 0 || tm.P50 > tm.P99 || tm.P99 > tm.Max || math.Abs(tm.Mean-st.CommitMS) > 0.1*st.CommitMS+0.01 {
+		t.Errorf("phase %s: commit times %+v, mean commit %.3f ms", p.Name, tm, st.CommitMS)
 	}
 }
 

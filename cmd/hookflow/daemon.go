@@ -45,7 +45,10 @@ type daemonConfig struct {
 	Retention    time.Duration // finished runs older than this are deleted (0 = keep)
 	MaxQueued    int           // runs waiting at most (embedded store; 0 = no limit)
 	NoSync       bool          // embedded store: skip fsync (bench --no-sync only: not durable)
-	Getenv       func(string) string
+	// OnCommit, when set, also sees every commit of the embedded store
+	// (the load test's commit times).
+	OnCommit func(writes int, took time.Duration)
+	Getenv   func(string) string
 	// Observer, when set, also sees every run finish (the load test).
 	Observer engine.Observer
 }
@@ -488,8 +491,15 @@ func openStore(ctx context.Context, cfg daemonConfig, log *slog.Logger, m *admin
 		}
 		return s, nil
 	case cfg.Store == "" || cfg.Store == "bolt":
+		onCommit := m.ObserveCommit
+		if also := cfg.OnCommit; also != nil {
+			onCommit = func(writes int, took time.Duration) {
+				m.ObserveCommit(writes, took)
+				also(writes, took)
+			}
+		}
 		s, err := boltstore.Open(ctx, boltstore.Options{Path: filepath.Join(cfg.Data, "hookflow.db"), Logger: log,
-			OnCommit: m.ObserveCommit, MaxQueued: cfg.MaxQueued, NoSync: cfg.NoSync})
+			OnCommit: onCommit, MaxQueued: cfg.MaxQueued, NoSync: cfg.NoSync})
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
