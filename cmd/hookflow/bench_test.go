@@ -180,7 +180,7 @@ func TestBenchShortRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"hookflow bench", "ack latency (ms)", "runs:", "end-to-end latency", "  store: ", "zero loss: all"} {
+	for _, want := range []string{"hookflow bench", "ack latency (ms)", "runs:", "end-to-end latency", "  store: ", "    commit time (ms): p50 ", "zero loss: all"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
 		}
