@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -79,9 +80,10 @@ func RegisterBuiltins(r *Registry, opts NetOptions) error {
 //go:embed schemas/*.json
 var schemas embed.FS
 
-// inputSchemas are the embedded schemas by action name, read once: a step
-// asks for its action's schema at every execution.
-var inputSchemas = func() map[string][]byte {
+// inputSchemas are the embedded schemas by action name, read once, when
+// first asked for: a step asks for its action's schema at every
+// execution.
+var inputSchemas = sync.OnceValue(func() map[string][]byte {
 	entries, err := schemas.ReadDir("schemas")
 	if err != nil {
 		panic(fmt.Sprintf("actions: embedded schemas: %v", err)) // a build mistake
@@ -95,12 +97,12 @@ var inputSchemas = func() map[string][]byte {
 		m[strings.TrimSuffix(e.Name(), ".json")] = b
 	}
 	return m
-}()
+})
 
 // schema returns the embedded JSON Schema of a built-in's input. Callers
 // share the bytes: they do not change them.
 func schema(name string) []byte {
-	b, ok := inputSchemas[name]
+	b, ok := inputSchemas()[name]
 	if !ok {
 		panic(fmt.Sprintf("actions: no embedded schema for %q", name)) // a build mistake
 	}
