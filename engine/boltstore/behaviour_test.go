@@ -352,3 +352,54 @@ func TestEnqueueOwnedDoesNotCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestPurgeGoesOnWhereItStopped: Purge walks the created index, oldest
+// first, and a batch that fills its limit leaves the next one where it
+// stopped; a run that became final behind that place meanwhile is still
+// found before Purge reports that nothing is left.
+func TestPurgeGoesOnWhereItStopped(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, boltstore.Options{Path: filepath.Join(t.TempDir(), "hookflow.db")})
+	defer s.Close()
+	ctx := t.Context()
+	oldest := run("w", 0)
+	oldest.DueAt = t0.Add(30 * time.Minute) // created first, runs last
+	runs := []*engine.Run{oldest}
+	for i := 1; i <= 5; i++ {
+		runs = append(runs, run("w", i))
+	}
+	res, err := s.Enqueue(ctx, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finishDue := func(now time.Time, want int) {
+		t.Helper()
+		c, err := s.Claim(ctx, claimAt(now, 10))
+		if err != nil || len(c.Runs) != want {
+			t.Fatalf("Claim at %s: %d runs, %v; want %d", now, len(c.Runs), err, want)
+		}
+		for _, r := range c.Runs {
+			if err := s.Record(ctx, r.ID, r.Lease, engine.Update{Status: engine.StatusSucceeded, At: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	finishDue(t0.Add(time.Minute), 5)
+	req := engine.PurgeRequest{FinishedBefore: t0.Add(time.Hour), Now: t0, Limit: 2}
+	purge := func(want int) {
+		t.Helper()
+		if n, err := s.Purge(ctx, req); err != nil || n != want {
+			t.Fatalf("Purge = %d, %v; want %d", n, err, want)
+		}
+	}
+	purge(2) // runs 1 and 2; the oldest is skipped, not final
+	finishDue(t0.Add(31*time.Minute), 1)
+	purge(2) // runs 3 and 4, from where the last batch stopped
+	purge(2) // run 5, then the oldest, behind the place it started from
+	purge(0)
+	for i, r := range res {
+		if _, err := s.Get(ctx, r.RunID); !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("run %d after the purge: %v, want not found", i, err)
+		}
+	}
+}

@@ -282,7 +282,7 @@ type writeTx struct {
 	s                         *Store
 	tx                        *bolt.Tx
 	meta, runs, queue, events *bolt.Bucket
-	finished, created         *bolt.Bucket
+	created                   *bolt.Bucket
 	dlog, dsegs, dmeta        *bolt.Bucket // the dedupe index (dedupe.go)
 	activeLog                 *bolt.Bucket // the active dedupe log generation, once written
 	dedupePuts                int          // keys added to the dedupe log
@@ -297,18 +297,17 @@ func newWriteTx(s *Store, tx *bolt.Tx) *writeTx {
 	w := &writeTx{
 		s: s, tx: tx,
 		meta: tx.Bucket(bucketMeta), runs: tx.Bucket(bucketRuns), queue: tx.Bucket(bucketQueue),
-		finished: tx.Bucket(bucketFinished), created: tx.Bucket(bucketCreated),
-		events: tx.Bucket(bucketEvents), dlog: tx.Bucket(bucketDedupeLog),
+		created: tx.Bucket(bucketCreated),
+		events:  tx.Bucket(bucketEvents), dlog: tx.Bucket(bucketDedupeLog),
 		dsegs: tx.Bucket(bucketDedupeSegs), dmeta: tx.Bucket(bucketDedupeMeta),
 	}
 	// Buckets whose keys start with a time (or a UUIDv7) grow at their end:
 	// fill their pages before splitting instead of leaving them half empty
 	// (bbolt's default 0.5 suits random inserts).
-	// runs is a little lower: a record rewrites a recent run a little longer.
-	w.runs.FillPercent = 0.9
-	for _, b := range []*bolt.Bucket{w.events, w.queue, w.finished, w.created} {
-		b.FillPercent = 0.95
-	}
+	// runs and created are a little lower: a record rewrites a recent
+	// run's state, and its created entry, a little longer.
+	w.runs.FillPercent, w.created.FillPercent = 0.9, 0.9
+	w.events.FillPercent, w.queue.FillPercent = 0.95, 0.95
 	return w
 }
 

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -295,7 +296,10 @@ func TestUpgradeFromLayout3(t *testing.T) {
 		if tx.Bucket(bucketDedupe) != nil || tx.Bucket(bucketDedupeExp) != nil {
 			return fmt.Errorf("layout 3's dedupe buckets are still there")
 		}
-		if v := tx.Bucket(bucketMeta).Get(metaVersion); string(v) != "4" {
+		if tx.Bucket(bucketFinished) != nil {
+			return fmt.Errorf("layout 4's finished bucket is still there")
+		}
+		if v := tx.Bucket(bucketMeta).Get(metaVersion); !bytes.Equal(v, layoutVersion) {
 			return fmt.Errorf("layout version %q after the upgrade", v)
 		}
 		return nil

@@ -41,12 +41,11 @@
 // nanoseconds, big-endian), so byte order is time order. Run ids are UUIDv7,
 // time-ordered, so new runs append to the runs bucket.
 //
-//	meta        "version" → layout version ("4"); "dedupe_purged_before" → the latest Purge's Now
+//	meta        "version" → layout version ("5"); "dedupe_purged_before" → the latest Purge's Now
 //	runs        id → JSON of engine.Run without its Event (rewritten by every record)
 //	events      id → JSON of the run's engine.Event but its body ‖ 0x00 ‖ raw body (written once, at enqueue)
 //	queue       dueAt ‖ id → workflow        every unfinished run: queued, retrying and running
-//	finished    finishedAt ‖ id → createdAt  final runs (Purge)
-//	created     createdAt ‖ id → workflow    (List, newest first)
+//	created     createdAt ‖ id → workflow [‖ 0x00 ‖ finishedAt]   every run (List, newest first; Purge)
 //	dedupe_log  gen → { seq → until ‖ len(id) ‖ id ‖ workflow ‖ 0x00 ‖ key }   new dedupe keys, appended
 //	dedupe_segs id → { workflow ‖ 0x00 ‖ key → until ‖ id }   sorted segments of older keys
 //	dedupe_meta id → age ‖ size ‖ latest until ‖ Bloom filter   (a segment without one is unfinished)
@@ -57,6 +56,13 @@
 // chunk per commit. Layout 3 kept the keys in one B+tree, where scattered
 // delivery ids made every enqueue rewrite a leaf and its branch pages; it
 // is upgraded at Open.
+//
+// A commit's cost on a virtual disk grows with the B+trees it touches: each
+// one rewrites a leaf and its branch pages, however few keys it gets. So a
+// run's finish time is kept in its created entry (set by the commit that
+// makes it final, whose enqueues have dirtied that tree's newest leaf
+// already), not in a tree of its own: Purge walks the created index
+// (purge.go). Layout 4 had a finished index; it is folded in at Open.
 //
 // # Leases in memory
 //

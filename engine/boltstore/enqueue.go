@@ -194,7 +194,7 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 		if err := w.put(w.events, []byte(rec.run.ID), rec.event); err != nil {
 			return err
 		}
-		if err := w.put(w.created, rec.created, []byte(rec.run.Workflow)); err != nil {
+		if err := w.put(w.created, rec.created, createdValue(rec.run.Workflow, time.Time{})); err != nil {
 			return err
 		}
 		if err := w.put(w.queue, rec.queue, []byte(rec.run.Workflow)); err != nil {

@@ -108,8 +108,14 @@ func (s *Store) List(ctx context.Context, f engine.ListFilter) ([]*engine.Run, s
 			if !f.Since.IsZero() && created.Before(f.Since) {
 				break
 			}
-			if f.Workflow != "" && string(wf) != f.Workflow {
-				continue
+			if f.Workflow != "" {
+				name, _, ok := splitCreatedValue(wf)
+				if !ok {
+					return fmt.Errorf("boltstore: list: corrupt created entry %x", k)
+				}
+				if string(name) != f.Workflow {
+					continue
+				}
 			}
 			var r *engine.Run
 			if f.Status != "" || len(out) < limit {

@@ -1,6 +1,7 @@
 package boltstore_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,6 +84,9 @@ func TestUpgradeFromLayout2(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		if _, err := tx.CreateBucket([]byte("finished")); err != nil {
+			return err
+		}
 		q := tx.Bucket([]byte("queue"))
 		k, v := q.Cursor().First()
 		if k == nil || string(k[12:]) != res[0].RunID {
@@ -130,6 +134,114 @@ func TestUpgradeFromLayout2(t *testing.T) {
 	c, err := s.Claim(ctx, claimAt(t0.Add(time.Hour), 10))
 	if err != nil || len(c.Runs) != 2 {
 		t.Fatalf("claim after the upgrade: %v, %v; want both runs", c.Runs, err)
+	}
+}
+
+// TestUpgradeFromLayout4: layout 4's finished index is folded into the
+// created entries at Open; List filters by workflow and Purge finds the
+// final runs afterwards.
+func TestUpgradeFromLayout4(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookflow.db")
+	s := openAt(t, boltstore.Options{Path: path})
+	ctx := t.Context()
+	res, err := s.Enqueue(ctx, run("a", 0), run("b", 1), run("a", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Claim(ctx, claimAt(t0.Add(time.Minute), 2))
+	if err != nil || len(c.Runs) != 2 {
+		t.Fatalf("Claim: %v, %v", c, err)
+	}
+	for i, r := range c.Runs {
+		if err := s.Record(ctx, r.ID, r.Lease, engine.Update{Status: engine.StatusSucceeded, At: t0.Add(time.Duration(10+i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the file as layout 4 kept it: created entries hold the
+	// workflow alone, the finished index maps finishedAt ‖ id → createdAt.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	folded := 0
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("4")); err != nil {
+			return err
+		}
+		finished, err := tx.CreateBucket([]byte("finished"))
+		if err != nil {
+			return err
+		}
+		created := tx.Bucket([]byte("created"))
+		type entry struct{ k, wf, fin []byte }
+		var final []entry
+		err = created.ForEach(func(k, v []byte) error {
+			if i := bytes.IndexByte(v, 0); i >= 0 {
+				final = append(final, entry{bytes.Clone(k), bytes.Clone(v[:i]), bytes.Clone(v[i+1:])})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range final {
+			if err := created.Put(e.k, e.wf); err != nil {
+				return err
+			}
+			if err := finished.Put(append(e.fin, e.k[12:]...), e.k[:12]); err != nil {
+				return err
+			}
+			folded++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if folded != 2 {
+		t.Fatalf("wrote %d finished entries, want 2", folded)
+	}
+
+	s = openAt(t, boltstore.Options{Path: path})
+	if list, _, err := s.List(ctx, engine.ListFilter{Workflow: "a"}); err != nil || len(list) != 2 {
+		t.Errorf("List of workflow a after the upgrade: %d runs, %v; want 2", len(list), err)
+	}
+	n, err := s.Purge(ctx, engine.PurgeRequest{FinishedBefore: t0.Add(time.Hour), Now: t0.Add(time.Hour), Limit: 10})
+	if err != nil || n != 2 {
+		t.Fatalf("Purge after the upgrade = %d, %v; want the 2 final runs", n, err)
+	}
+	for i, r := range res {
+		_, err := s.Get(ctx, r.RunID)
+		if final := i < 2; final != errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("run %d after the purge: %v (final: %v)", i, err, final)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("finished")) != nil {
+			return errors.New("the finished bucket is still there")
+		}
+		if v := tx.Bucket([]byte("meta")).Get([]byte("version")); string(v) != "5" {
+			return fmt.Errorf("layout version %q after the upgrade, want 5", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
 

@@ -126,7 +126,7 @@ func (w *writeTx) moveQueued(r *engine.Run, oldDue time.Time) error {
 	}
 	if r.Status.Final() {
 		w.queuedDelta--
-		return w.put(w.finished, timeKey(r.FinishedAt, r.ID), timePrefix(r.CreatedAt))
+		return w.put(w.created, timeKey(r.CreatedAt, r.ID), createdValue(r.Workflow, r.FinishedAt))
 	}
 	w.wake = true
 	return w.put(w.queue, timeKey(r.DueAt, r.ID), []byte(r.Workflow))

@@ -116,6 +116,9 @@ type Store struct {
 	// claimFrom is where a claim starts reading the queue: every entry
 	// before it is leased. The commit loop's (see writeTx.claim).
 	claimFrom []byte
+	// purgeFrom is where the next Purge starts walking the created index
+	// (nil: at its start). The commit loop's (see writeTx.purge).
+	purgeFrom []byte
 	commits   atomic.Uint64
 	ops       atomic.Uint64
 	enqueues  atomic.Uint64
@@ -224,20 +227,28 @@ func openError(path string, timeout time.Duration, err error) error {
 }
 
 // checkLayout refuses a bbolt file that some other program wrote, or that a
-// newer hookflow wrote with another layout; it upgrades layouts 2 and 3.
+// newer hookflow wrote with another layout; it upgrades layouts 2, 3 and 4.
 func checkLayout(tx *bolt.Tx, now time.Time) error {
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		v := meta.Get(metaVersion)
 		switch {
 		case bytes.Equal(v, layoutVersion):
 			return nil
+		case bytes.Equal(v, []byte("4")):
+			return upgradeFrom4(tx)
 		case bytes.Equal(v, []byte("3")):
-			return upgradeFrom3(tx)
+			if err := upgradeFrom3(tx); err != nil {
+				return err
+			}
+			return upgradeFrom4(tx)
 		case bytes.Equal(v, []byte("2")):
 			if err := upgradeFrom2(tx, now); err != nil {
 				return err
 			}
-			return upgradeFrom3(tx)
+			if err := upgradeFrom3(tx); err != nil {
+				return err
+			}
+			return upgradeFrom4(tx)
 		}
 		return fmt.Errorf("store layout version %q, this build reads %q", v, layoutVersion)
 	}

@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -102,6 +103,38 @@ func upgradeFrom3(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return fmt.Errorf("upgrade layout 3: drop bucket %s: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// upgradeFrom4 folds layout 4's finished index into the created index, in
+// Open's transaction: each final run's created entry gets its finish time
+// (createdValue), and the finished bucket is dropped.
+func upgradeFrom4(tx *bolt.Tx) error {
+	finished, created := tx.Bucket(bucketFinished), tx.Bucket(bucketCreated)
+	if finished == nil || created == nil {
+		return fmt.Errorf("store layout 4 without its buckets: corrupt")
+	}
+	err := finished.ForEach(func(k, v []byte) error {
+		at, id, ok := splitTimeKey(k)
+		if !ok || len(v) != timeLen {
+			return fmt.Errorf("upgrade layout 4: corrupt finished entry %x", k)
+		}
+		ck := append(bytes.Clone(v), id...)
+		wf := created.Get(ck)
+		if wf == nil {
+			return fmt.Errorf("upgrade layout 4: final run %s has no created entry", id)
+		}
+		if err := created.Put(ck, createdValue(string(wf), at)); err != nil {
+			return fmt.Errorf("upgrade layout 4: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(bucketFinished); err != nil {
+		return fmt.Errorf("upgrade layout 4: drop the finished bucket: %w", err)
 	}
 	return nil
 }
