@@ -34,7 +34,7 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 		picks []pick
 		next  time.Time
 	)
-	err := s.do(ctx, func(w *writeTx) error {
+	err := s.doClaim(ctx, func(w *writeTx) error {
 		var err error
 		picks, next, err = w.claim(req)
 		return err

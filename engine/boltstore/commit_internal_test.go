@@ -494,3 +494,41 @@ func TestTakeServesEnqueuesFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestTakeAlwaysTakesClaims: a claim writes nothing to the file, so it is
+// not held back behind engine writes that wait for credit; only a full
+// batch leaves it for the next one.
+func TestTakeAlwaysTakesClaims(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		ingest    int
+		max       int
+		wantClaim bool
+	}{
+		{"behind records, no credit", 0, 1024, true},
+		{"with enqueues", 10, 1024, true},
+		{"batch full of enqueues", 40, 32, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			claim := &op{claim: true}
+			var pending []*op
+			for range 200 {
+				pending = append(pending, &op{})
+			}
+			for range tc.ingest {
+				pending = append(pending, &op{ingest: true})
+			}
+			pending = append(pending, claim)
+			s := &Store{opts: Options{MaxBatch: tc.max}, pending: pending, lastIngestAt: t0}
+			batch := s.take(nil, t0.Add(time.Millisecond))
+			if got := slices.Contains(batch, claim); got != tc.wantClaim {
+				t.Errorf("claim taken: %v, want %v (batch of %d)", got, tc.wantClaim, len(batch))
+			}
+			if got := slices.Contains(s.pending, claim); got == tc.wantClaim {
+				t.Errorf("claim left pending: %v, want %v", got, !tc.wantClaim)
+			}
+		})
+	}
+}
