@@ -60,7 +60,7 @@ func (s *Store) Claim(ctx context.Context, req engine.ClaimRequest) (engine.Clai
 			if out.Runs[i] != nil {
 				continue
 			}
-			r, err := getRun(runs, p.id)
+			r, err := getRun(runs, events, p.id)
 			if err != nil {
 				return fmt.Errorf("boltstore: claim: queued %w", err)
 			}

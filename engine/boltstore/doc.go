@@ -42,8 +42,8 @@
 // time-ordered, so new runs append to the runs bucket.
 //
 //	meta        "version" → layout version ("5"); "dedupe_purged_before" → the latest Purge's Now
-//	runs        id → JSON of engine.Run without its Event (rewritten by every record)
-//	events      id → JSON of the run's engine.Event but its body ‖ 0x00 ‖ raw body (written once, at enqueue)
+//	runs        id → JSON of engine.Run without its Event, from the first change on (rewritten by every record)
+//	events      id → 0x01 ‖ JSON of the state at enqueue ‖ 0x00 ‖ JSON of the engine.Event but its body ‖ 0x00 ‖ raw body (written once, at enqueue)
 //	queue       dueAt ‖ id → workflow        every unfinished run: queued, retrying and running
 //	created     createdAt ‖ id → workflow [‖ 0x00 ‖ finishedAt]   every run (List, newest first; Purge)
 //	dedupe_log  gen → { seq → until ‖ len(id) ‖ id ‖ workflow ‖ 0x00 ‖ key }   new dedupe keys, appended
@@ -58,11 +58,15 @@
 // is upgraded at Open.
 //
 // A commit's cost on a virtual disk grows with the B+trees it touches: each
-// one rewrites a leaf and its branch pages, however few keys it gets. So a
-// run's finish time is kept in its created entry (set by the commit that
-// makes it final, whose enqueues have dirtied that tree's newest leaf
-// already), not in a tree of its own: Purge walks the created index
-// (purge.go). Layout 4 had a finished index; it is folded in at Open.
+// one rewrites a leaf and its branch pages, however few keys it gets. So an
+// enqueue writes a run's state with its event, not in the runs bucket
+// (runs.go), and a run's finish time is kept in its created entry (set by
+// the commit that makes it final, whose enqueues have dirtied that tree's
+// newest leaf already), not in a tree of its own: Purge walks the created
+// index (purge.go). Layout 4 wrote every state to the runs bucket and had a
+// finished index; its files are upgraded at Open (the finished index is
+// folded in; its runs keep their states in the runs bucket, which reads
+// the same).
 //
 // # Leases in memory
 //

@@ -22,8 +22,7 @@ const (
 // newRunRec is a run prepared for Enqueue outside the commit loop.
 type newRunRec struct {
 	run     *engine.Run
-	enc     []byte // the run's state
-	event   []byte // the run's event
+	event   []byte // the run's events value: its state and its event (eventValue)
 	dedupe  string // dedupeKey(workflow, key), "" without a key
 	created []byte // created index key
 	queue   []byte // queue index key
@@ -126,7 +125,7 @@ func (s *Store) prepare(in *engine.Run, copyRuns bool) (newRunRec, error) {
 	if err != nil {
 		return newRunRec{}, fmt.Errorf("boltstore: encode event of run %s: %w", r.ID, err)
 	}
-	rec := newRunRec{run: &r, enc: enc, event: event, created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID),
+	rec := newRunRec{run: &r, event: eventValue(enc, event), created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID),
 		givenID: givenID}
 	if r.DedupeKey != "" {
 		rec.dedupe = dedupeKey(r.Workflow, r.DedupeKey)
@@ -149,7 +148,7 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 	ids := make(map[string]bool, len(recs))
 	for i, rec := range recs {
 		r := rec.run
-		if ids[r.ID] || (rec.givenID && w.runs.Get([]byte(r.ID)) != nil) {
+		if ids[r.ID] || (rec.givenID && runExists(w.events, r.ID)) {
 			return fmt.Errorf("boltstore: enqueue: run id %q already exists", r.ID)
 		}
 		if rec.dedupe != "" {
@@ -187,9 +186,6 @@ func (w *writeTx) enqueue(recs []newRunRec, results []engine.EnqueueResult) erro
 	for i, rec := range recs {
 		if !isNew[i] {
 			continue
-		}
-		if err := w.put(w.runs, []byte(rec.run.ID), rec.enc); err != nil {
-			return err
 		}
 		if err := w.put(w.events, []byte(rec.run.ID), rec.event); err != nil {
 			return err

@@ -26,7 +26,7 @@ func (s *Store) Get(ctx context.Context, runID string) (*engine.Run, error) {
 	var r *engine.Run
 	err := s.view(func(tx *bolt.Tx) error {
 		var err error
-		if r, err = getRun(tx.Bucket(bucketRuns), runID); err != nil {
+		if r, err = getRun(tx.Bucket(bucketRuns), tx.Bucket(bucketEvents), runID); err != nil {
 			return err
 		}
 		s.present(r)
@@ -120,7 +120,7 @@ func (s *Store) List(ctx context.Context, f engine.ListFilter) ([]*engine.Run, s
 			var r *engine.Run
 			if f.Status != "" || len(out) < limit {
 				var err error
-				if r, err = getRun(runs, id); err != nil {
+				if r, err = getRun(runs, events, id); err != nil {
 					return fmt.Errorf("boltstore: list: %w", err)
 				}
 				s.present(r)

@@ -50,7 +50,7 @@ func (s *Store) Record(ctx context.Context, runID string, held engine.Lease, u e
 		rec, err = newRecordChange(cloneState(l.state), &l, u)
 	} else {
 		err = s.view(func(tx *bolt.Tx) error {
-			r, err := getRun(tx.Bucket(bucketRuns), runID)
+			r, err := getRun(tx.Bucket(bucketRuns), tx.Bucket(bucketEvents), runID)
 			if err != nil {
 				return err
 			}
@@ -67,7 +67,7 @@ func (s *Store) Record(ctx context.Context, runID string, held engine.Lease, u e
 // notLeased explains why a write by a lease holder is refused.
 func (s *Store) notLeased(runID string) error {
 	err := s.view(func(tx *bolt.Tx) error {
-		_, err := getRun(tx.Bucket(bucketRuns), runID)
+		_, err := getRun(tx.Bucket(bucketRuns), tx.Bucket(bucketEvents), runID)
 		return err
 	})
 	if err != nil {
@@ -133,14 +133,14 @@ func newRecordChange(r *engine.Run, l *lease, u engine.Update) (*recordChange, e
 func (w *writeTx) record(id string, token int64, u engine.Update, c *recordChange) error {
 	l, ok := w.s.leases.get(id)
 	if !ok || l.token != token {
-		if w.runs.Get([]byte(id)) == nil {
+		if !runExists(w.events, id) {
 			return fmt.Errorf("boltstore: run %s: %w", id, engine.ErrNotFound)
 		}
 		return fmt.Errorf("boltstore: run %s: %w", id, engine.ErrLeaseLost)
 	}
 	if l.cancel && !c.cancel {
 		// Canceled since the change was built: build it again.
-		r, err := getRun(w.runs, id)
+		r, err := getRun(w.runs, w.events, id)
 		if err != nil {
 			return err
 		}
@@ -224,7 +224,7 @@ func (w *writeTx) rescue(now time.Time) (int, error) {
 	}
 	found := make([]expired, 0, len(ids))
 	for _, id := range ids {
-		r, err := getRun(w.runs, id)
+		r, err := getRun(w.runs, w.events, id)
 		if err != nil {
 			return 0, fmt.Errorf("boltstore: rescue: leased %w", err)
 		}
@@ -262,7 +262,7 @@ func (s *Store) Cancel(ctx context.Context, runID string, now time.Time) error {
 		return engine.ErrClosed
 	}
 	return s.do(ctx, func(w *writeTx) error {
-		r, err := getRun(w.runs, runID)
+		r, err := getRun(w.runs, w.events, runID)
 		if err != nil {
 			return err
 		}

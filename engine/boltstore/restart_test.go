@@ -99,7 +99,22 @@ func TestUpgradeFromLayout2(t *testing.T) {
 		if err := q.Delete(k); err != nil {
 			return err
 		}
-		runs := tx.Bucket([]byte("runs"))
+		// Layout 2 wrote every run's state in the runs bucket at enqueue,
+		// and events values held the event alone.
+		runs, events := tx.Bucket([]byte("runs")), tx.Bucket([]byte("events"))
+		for _, res := range res {
+			id := []byte(res.RunID)
+			state, event, ok := bytes.Cut(events.Get(id)[1:], []byte{0})
+			if !ok {
+				return fmt.Errorf("run %s: no state in its events value", id)
+			}
+			if err := runs.Put(id, bytes.Clone(state)); err != nil {
+				return err
+			}
+			if err := events.Put(id, bytes.Clone(event)); err != nil {
+				return err
+			}
+		}
 		var r engine.Run
 		if err := json.Unmarshal(runs.Get([]byte(res[0].RunID)), &r); err != nil {
 			return err

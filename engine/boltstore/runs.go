@@ -12,10 +12,15 @@ import (
 )
 
 // Runs are stored as JSON, in two parts: the run's state (engine.Run
-// without its Event) in the runs bucket, and the event, written once at
-// enqueue, in the events bucket. Every claim and record rewrites the state;
-// keeping the event (headers and body, the bulk of a run) out of it keeps
-// the bytes each of those commits writes small.
+// without its Event) and its event. The event is written once, at enqueue,
+// in the events bucket, together with the state the run was enqueued with
+// (eventValue); the runs bucket holds the state once something changed it
+// (the first record, a cancel, a rescue), and every later change rewrites
+// it there. Keeping the event (headers and body, the bulk of a run) out of
+// the runs bucket keeps the bytes each of those commits writes small; not
+// writing the runs bucket at enqueue spares each enqueue's commit the
+// leaf and branch pages of one more B+tree, and lets a run's first record
+// land where the runs bucket grows (run ids are time-ordered).
 
 // encodeRun encodes r's state: everything but its Event (appendState).
 func encodeRun(r *engine.Run) ([]byte, error) {
@@ -39,22 +44,64 @@ func decodeRun(id string, v []byte) (*engine.Run, error) {
 	return &r, nil
 }
 
-// getRun reads one run's state (its Event left empty) in any transaction;
-// ErrNotFound when absent. withEvent adds the event.
-func getRun(runs *bolt.Bucket, id string) (*engine.Run, error) {
+// getRun reads one run's state (its Event left empty) in any transaction:
+// from the runs bucket, or while nothing changed it since its enqueue, from
+// its event's value; ErrNotFound when absent. withEvent adds the event.
+func getRun(runs, events *bolt.Bucket, id string) (*engine.Run, error) {
 	if id == "" || len(id) > maxIDLen {
 		return nil, fmt.Errorf("boltstore: run %q: %w", id, engine.ErrNotFound)
 	}
-	v := runs.Get([]byte(id))
+	if v := runs.Get([]byte(id)); v != nil {
+		return decodeRun(id, v)
+	}
+	v := events.Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("boltstore: run %s: %w", id, engine.ErrNotFound)
 	}
-	return decodeRun(id, v)
+	state, _, _, ok := splitEventValue(v)
+	if !ok || state == nil {
+		return nil, fmt.Errorf("boltstore: run %s: corrupt record: no state", id)
+	}
+	return decodeRun(id, state)
+}
+
+// runExists reports whether a run with this id is stored: every run has
+// an event.
+func runExists(events *bolt.Bucket, id string) bool {
+	return events.Get([]byte(id)) != nil
 }
 
 // An event is stored as the JSON of engine.Event without its Body, a NUL
 // byte (JSON text never holds one), then the body's raw bytes: no base64
-// to encode on the webhook path, and a third fewer bytes to write.
+// to encode on the webhook path, and a third fewer bytes to write. Since
+// layout 5 the value starts with the byte 0x01, the JSON of the run's state
+// at enqueue and a NUL byte (eventValue); layout 4 values start with the
+// event's JSON ('{') and still read.
+
+// eventMark starts an events value that holds the run's state at enqueue.
+const eventMark = 0x01
+
+// eventValue is the events bucket's value of a new run: eventMark, its
+// state, a NUL byte, then its encoded event (encodeEvent).
+func eventValue(state, event []byte) []byte {
+	b := make([]byte, 0, 2+len(state)+len(event))
+	b = append(b, eventMark)
+	b = append(b, state...)
+	b = append(b, 0)
+	return append(b, event...)
+}
+
+// splitEventValue returns the parts of an events value: the state at
+// enqueue (nil in a layout 4 value), the event's JSON and its body.
+func splitEventValue(v []byte) (state, meta, body []byte, ok bool) {
+	if len(v) > 0 && v[0] == eventMark {
+		if state, v, ok = bytes.Cut(v[1:], []byte{0}); !ok {
+			return nil, nil, nil, false
+		}
+	}
+	meta, body, ok = bytes.Cut(v, []byte{0})
+	return state, meta, body, ok
+}
 
 // encodeEvent encodes ev for the events bucket. The JSON is what
 // json.Marshal writes for the event without its body (but for HTML
@@ -90,9 +137,9 @@ func withEvent(events *bolt.Bucket, r *engine.Run) error {
 	if v == nil {
 		return fmt.Errorf("boltstore: run %s: its event is missing", r.ID)
 	}
-	meta, body, ok := bytes.Cut(v, []byte{0})
+	_, meta, body, ok := splitEventValue(v)
 	if !ok {
-		return fmt.Errorf("boltstore: run %s: corrupt event: no body separator", r.ID)
+		return fmt.Errorf("boltstore: run %s: corrupt event: no separator", r.ID)
 	}
 	var ev engine.Event
 	if !decodeEventMeta(meta, &ev) {

@@ -31,7 +31,7 @@ func upgradeFrom2(tx *bolt.Tx, now time.Time) error {
 		if !ok {
 			return fmt.Errorf("upgrade layout 2: corrupt lease key %x", k)
 		}
-		r, err := getRun(runs, id)
+		r, err := getRun(runs, tx.Bucket(bucketEvents), id)
 		if err != nil {
 			return fmt.Errorf("upgrade layout 2: leased %w", err)
 		}
