@@ -532,3 +532,66 @@ func TestTakeAlwaysTakesClaims(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimIsAnsweredBeforeItsBatchCommits: a claim writes nothing, so it
+// is answered before its batch's write transaction ends, and it takes only
+// runs already committed, not one enqueued in the same batch.
+func TestClaimIsAnsweredBeforeItsBatchCommits(t *testing.T) {
+	t.Parallel()
+	b := setup(t, Options{})
+	ctx := t.Context()
+	res, err := b.s.Enqueue(ctx, newRun("w", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := res[0].RunID
+
+	b.hold()
+	enqueued := make(chan error, 1)
+	go func() {
+		_, err := b.s.Enqueue(ctx, newRun("w", 1))
+		enqueued <- err
+	}()
+	b.waitPending(1)
+	type answer struct {
+		c   engine.Claimed
+		err error
+	}
+	claimed := make(chan answer, 1)
+	go func() {
+		c, err := b.s.Claim(ctx, engine.ClaimRequest{Owner: "o", Max: 10, LeaseFor: time.Minute, Now: t0.Add(time.Hour)})
+		claimed <- answer{c, err}
+	}()
+	b.waitPending(2)
+	// A write in the same batch that holds its transaction open.
+	inside, release, blocked := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		blocked <- b.s.do(context.Background(), func(w *writeTx) error {
+			close(inside)
+			<-release
+			return nil
+		})
+	}()
+	b.waitPending(3)
+	b.letGo()
+	select {
+	case <-inside:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the batch never started")
+	}
+	select {
+	case a := <-claimed:
+		if a.err != nil || len(a.c.Runs) != 1 || a.c.Runs[0].ID != committed {
+			t.Errorf("claim: %v, %v; want only the committed run %s", a.c.Runs, a.err, committed)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the claim waited for its batch's commit")
+	}
+	close(release)
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-enqueued; err != nil {
+		t.Fatal(err)
+	}
+}

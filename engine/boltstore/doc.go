@@ -80,9 +80,12 @@
 // at once, at their first unfinished step, with no lease to wait out.
 // Running runs per workflow (concurrency limits) are counted in the table.
 //
-// The commit loop alone adds and removes leases, so a claim and a Record of the
-// same batch see each other. A batch that wrote nothing (claims, Rescue with
-// nothing expired) is rolled back: no commit, no fsync. Record builds and
+// The commit loop alone adds and removes leases. A batch's claims go first,
+// in a read transaction of the last commit, and are answered at once: they
+// write nothing to the file, so they do not wait for the batch's fsync, and
+// they take only runs whose enqueue is on disk (commit.go, claimFirst). A
+// batch that wrote nothing (Rescue with nothing expired) is rolled back: no
+// commit, no fsync. Record builds and
 // encodes the new state in its caller's goroutine, from a read transaction;
 // the loop checks the lease and writes the bytes. Layout 2 (leases in a
 // bucket) is upgraded at Open, to layout 4.
