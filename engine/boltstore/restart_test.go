@@ -67,16 +67,9 @@ func TestUpgradeFromLayout2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
 	// Rewrite the file as layout 2 left it: the first run claimed, its queue
 	// entry moved to the leases bucket, its state running.
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	rewrite(t, s, path, func(tx *bolt.Tx) error {
 		if err := tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("2")); err != nil {
 			return err
 		}
@@ -127,12 +120,6 @@ func TestUpgradeFromLayout2(t *testing.T) {
 		}
 		return runs.Put([]byte(r.ID), b)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	s = openAt(t, boltstore.Options{Path: path})
 	defer s.Close()
@@ -173,17 +160,10 @@ func TestUpgradeFromLayout4(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
 	// Rewrite the file as layout 4 kept it: created entries hold the
 	// workflow alone, the finished index maps finishedAt ‖ id → createdAt.
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	folded := 0
-	err = db.Update(func(tx *bolt.Tx) error {
+	rewrite(t, s, path, func(tx *bolt.Tx) error {
 		if err := tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("4")); err != nil {
 			return err
 		}
@@ -214,12 +194,6 @@ func TestUpgradeFromLayout4(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
 	if folded != 2 {
 		t.Fatalf("wrote %d finished entries, want 2", folded)
 	}
@@ -241,7 +215,7 @@ func TestUpgradeFromLayout4(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,5 +268,24 @@ func TestQueueDepthByDueTime(t *testing.T) {
 	// The claim took its lease in memory: no commit of its own.
 	if commits != 1 || writes != 1 {
 		t.Errorf("OnCommit saw %d commits of %d writes, want 1 and 1", commits, writes)
+	}
+}
+
+// rewrite closes s and changes its file with fn, as an older layout would
+// have left it.
+func rewrite(t *testing.T, s *boltstore.Store, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(fn); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
