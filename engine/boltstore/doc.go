@@ -85,10 +85,9 @@
 // write nothing to the file, so they do not wait for the batch's fsync, and
 // they take only runs whose enqueue is on disk (commit.go, claimFirst). A
 // batch that wrote nothing (Rescue with nothing expired) is rolled back: no
-// commit, no fsync. Record builds and
-// encodes the new state in its caller's goroutine, from a read transaction;
-// the loop checks the lease and writes the bytes. Layout 2 (leases in a
-// bucket) is upgraded at Open, to layout 4.
+// commit, no fsync. Record builds and encodes the new state in its caller's
+// goroutine, from a read transaction; the loop checks the lease and writes
+// the bytes. Layout 2 (leases in a bucket) is upgraded at Open, to layout 5.
 //
 // The run an Enqueue stored is handed, in memory, to the claim that follows
 // (fresh.go), and a leased run's last stored state stays with its lease:
