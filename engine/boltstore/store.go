@@ -1,7 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -231,23 +230,21 @@ func openError(path string, timeout time.Duration, err error) error {
 func checkLayout(tx *bolt.Tx, now time.Time) error {
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		v := meta.Get(metaVersion)
-		switch {
-		case bytes.Equal(v, layoutVersion):
+		// Each older layout is upgraded to the next, up to this one.
+		switch string(v) {
+		case string(layoutVersion):
 			return nil
-		case bytes.Equal(v, []byte("4")):
-			return upgradeFrom4(tx)
-		case bytes.Equal(v, []byte("3")):
-			if err := upgradeFrom3(tx); err != nil {
-				return err
-			}
-			return upgradeFrom4(tx)
-		case bytes.Equal(v, []byte("2")):
+		case "2":
 			if err := upgradeFrom2(tx, now); err != nil {
 				return err
 			}
+			fallthrough
+		case "3":
 			if err := upgradeFrom3(tx); err != nil {
 				return err
 			}
+			fallthrough
+		case "4":
 			return upgradeFrom4(tx)
 		}
 		return fmt.Errorf("store layout version %q, this build reads %q", v, layoutVersion)
