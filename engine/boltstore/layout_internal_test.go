@@ -82,3 +82,47 @@ func TestStateLivesWithTheEventUntilItChanges(t *testing.T) {
 		t.Fatalf("Claim after a restart: %v, %v; want the queued run with its event", c.Runs, err)
 	}
 }
+
+// TestPurgeKeepsItsPlace: a Purge batch that fills its limit keeps where it
+// stopped (the first entry it did not look at), and one that does not
+// starts the next pass from the first entry again.
+func TestPurgeKeepsItsPlace(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "hookflow.db"), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var runs []*engine.Run
+	for i := range 3 {
+		runs = append(runs, &engine.Run{Workflow: "w", CreatedAt: now.Add(time.Duration(i) * time.Second)})
+	}
+	res, err := s.Enqueue(ctx, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Claim(ctx, engine.ClaimRequest{Owner: "o", Max: 3, LeaseFor: time.Minute, Now: now.Add(time.Minute)})
+	if err != nil || len(c.Runs) != 3 {
+		t.Fatalf("Claim: %v, %v", c.Runs, err)
+	}
+	for _, r := range c.Runs {
+		if err := s.Record(ctx, r.ID, r.Lease, engine.Update{Status: engine.StatusSucceeded, At: now.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req := engine.PurgeRequest{FinishedBefore: now.Add(time.Hour), Now: now, Limit: 2}
+	if n, err := s.Purge(ctx, req); err != nil || n != 2 {
+		t.Fatalf("Purge = %d, %v; want 2", n, err)
+	}
+	if want := timeKey(runs[2].CreatedAt, res[2].RunID); string(s.purgeFrom) != string(want) {
+		t.Errorf("after a full batch the place is %x, want the third run's entry %x", s.purgeFrom, want)
+	}
+	if n, err := s.Purge(ctx, req); err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v; want 1", n, err)
+	}
+	if s.purgeFrom != nil {
+		t.Errorf("after a batch below its limit the place is %x, want none", s.purgeFrom)
+	}
+}
