@@ -39,21 +39,21 @@ func checkDecodeState(t *testing.T, v []byte) bool {
 	return ok
 }
 
-// TestDecodeStateReadsAppendState: decodeState reads every state
-// appendState writes (else nothing is gained), as json.Unmarshal does.
-func TestDecodeStateReadsAppendState(t *testing.T) {
+// TestDecodeStateReadsLayout5: decodeState reads every state layout 5
+// wrote (appendJSONState), as json.Unmarshal does (else nothing is gained).
+func TestDecodeStateReadsLayout5(t *testing.T) {
 	runs := []*engine.Run{fullRun(), {}, {ID: "r", Steps: []engine.StepRecord{}},
 		{ID: "r", Steps: []engine.StepRecord{{ID: "values", Outputs: stepValues(), Attempts: []engine.Attempt{{Number: 2, Details: stepValues()}}}}},
 		{ID: "q\" b\\ nl\n nul\x00 bad\xff ls\u2028 <&> é 🎉", Workflow: "\ud7ff", Error: "\x7f"},
 		{ID: "zone", CreatedAt: time.Date(2024, 3, 9, 14, 2, 3, 1, time.FixedZone("", -(3*3600+30*60)))},
 	}
 	for _, r := range runs {
-		v, err := appendState(nil, r)
+		v, err := appendJSONState(nil, r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !checkDecodeState(t, v) {
-			t.Errorf("decodeState did not read what appendState wrote: %s", v)
+			t.Errorf("decodeState did not read what appendJSONState wrote: %s", v)
 		}
 	}
 }
@@ -83,7 +83,7 @@ func FuzzDecodeState(f *testing.F) {
 	for _, c := range stateCases {
 		f.Add([]byte(c))
 	}
-	v, _ := appendState(nil, fullRun())
+	v, _ := appendJSONState(nil, fullRun())
 	f.Add(v)
 	f.Fuzz(func(t *testing.T, v []byte) { checkDecodeState(t, v) })
 }
@@ -151,7 +151,7 @@ func BenchmarkDecode(b *testing.B) {
 		Status: engine.StatusQueued, DedupeKey: "evt_1NqYx2", DedupeUntil: now.Add(24 * time.Hour),
 		CreatedAt: now, UpdatedAt: now, DueAt: now,
 	}
-	state, err := appendState(nil, r)
+	state, err := appendJSONState(nil, r)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,7 +26,7 @@ var (
 	metaVersion = []byte("version")
 	// layoutVersion is bumped when the bucket layout or the run encoding
 	// changes incompatibly.
-	layoutVersion = []byte("5")
+	layoutVersion = []byte("6")
 )
 
 // timeLen is the size of an encoded time: 8 bytes of Unix seconds with the

@@ -103,7 +103,7 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 			if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("9")) }); err != nil {
 				t.Fatal(err)
 			}
-		}, `store layout version "9", this build reads "5"`},
+		}, `store layout version "9", this build reads "6"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

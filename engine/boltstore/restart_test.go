@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -97,14 +98,17 @@ func TestUpgradeFromLayout2(t *testing.T) {
 		runs, events := tx.Bucket([]byte("runs")), tx.Bucket([]byte("events"))
 		for _, res := range res {
 			id := []byte(res.RunID)
-			state, event, ok := bytes.Cut(events.Get(id)[1:], []byte{0})
+			state, event, ok := boltstore.SplitEventValue(events.Get(id))
 			if !ok {
 				return fmt.Errorf("run %s: no state in its events value", id)
 			}
-			if err := runs.Put(id, bytes.Clone(state)); err != nil {
+			if state, err = boltstore.JSONState(res.RunID, state); err != nil {
 				return err
 			}
-			if err := events.Put(id, bytes.Clone(event)); err != nil {
+			if err := runs.Put(id, state); err != nil {
+				return err
+			}
+			if err := events.Put(id, event); err != nil {
 				return err
 			}
 		}
@@ -224,8 +228,137 @@ func TestUpgradeFromLayout4(t *testing.T) {
 		if tx.Bucket([]byte("finished")) != nil {
 			return errors.New("the finished bucket is still there")
 		}
-		if v := tx.Bucket([]byte("meta")).Get([]byte("version")); string(v) != "5" {
-			return fmt.Errorf("layout version %q after the upgrade, want 5", v)
+		if v := tx.Bucket([]byte("meta")).Get([]byte("version")); string(v) != "6" {
+			return fmt.Errorf("layout version %q after the upgrade, want 6", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// TestUpgradeFromLayout5: a file whose states are layout 5's JSON, in the
+// runs bucket and in events values, reads as before; its runs go on, and
+// what is written from then on is the binary form of layout 6.
+func TestUpgradeFromLayout5(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookflow.db")
+	s := openAt(t, boltstore.Options{Path: path})
+	ctx := t.Context()
+	runs := []*engine.Run{run("a", 0), run("a", 1), run("b", 2)}
+	runs[0].Event = engine.Event{ID: "e0", Method: "POST", Path: "/hooks/a", Headers: map[string]string{"x-a": "1"}, Body: []byte(`{"n":0}`)}
+	runs[1].DedupeKey, runs[1].DedupeUntil = "evt_1", t0.Add(24*time.Hour)
+	res, err := s.Enqueue(ctx, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Claim(ctx, claimAt(t0.Add(time.Minute), 1))
+	if err != nil || len(c.Runs) != 1 {
+		t.Fatalf("Claim: %v, %v", c, err)
+	}
+	done := engine.Update{Status: engine.StatusSucceeded, At: t0.Add(2 * time.Minute), Step: &engine.StepRecord{
+		ID: "s", Uses: "set", Status: engine.StepSucceeded, Outputs: map[string]any{"n": 1.0, "who": "ü"},
+		Attempts: []engine.Attempt{{Number: 1, StartedAt: t0.Add(2 * time.Minute), DurationMS: 0.5, Outcome: "ok"}},
+	}}
+	if err := s.Record(ctx, c.Runs[0].ID, c.Runs[0].Lease, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	get := func(s *boltstore.Store) []*engine.Run {
+		t.Helper()
+		var got []*engine.Run
+		for _, r := range res {
+			g, err := s.Get(ctx, r.RunID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, g)
+		}
+		return got
+	}
+	s = openAt(t, boltstore.Options{Path: path})
+	before := get(s)
+
+	// Rewrite the file as layout 5 kept it: JSON states, and events
+	// values of 0x01, the state, a NUL byte and the event.
+	rewrote := 0
+	rewrite(t, s, path, func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte("meta")).Put([]byte("version"), []byte("5")); err != nil {
+			return err
+		}
+		for _, r := range res {
+			id := []byte(r.RunID)
+			events, rb := tx.Bucket([]byte("events")), tx.Bucket([]byte("runs"))
+			state, event, ok := boltstore.SplitEventValue(events.Get(id))
+			if !ok {
+				return fmt.Errorf("run %s: events value does not split", id)
+			}
+			js, err := boltstore.JSONState(r.RunID, state)
+			if err != nil {
+				return err
+			}
+			v := append(append(append([]byte{0x01}, js...), 0), event...)
+			if err := events.Put(id, v); err != nil {
+				return err
+			}
+			rewrote++
+			if v := rb.Get(id); v != nil {
+				js, err := boltstore.JSONState(r.RunID, v)
+				if err != nil {
+					return err
+				}
+				if err := rb.Put(id, js); err != nil {
+					return err
+				}
+				rewrote++
+			}
+		}
+		return nil
+	})
+	if rewrote != 4 {
+		t.Fatalf("rewrote %d values, want 3 events values and 1 run", rewrote)
+	}
+
+	s = openAt(t, boltstore.Options{Path: path})
+	if after := get(s); !reflect.DeepEqual(after, before) {
+		for i := range after {
+			t.Errorf("run %d from layout 5:\n got %+v\nwant %+v", i, after[i], before[i])
+		}
+	}
+	c, err = s.Claim(ctx, claimAt(t0.Add(time.Hour), 5))
+	if err != nil || len(c.Runs) != 2 {
+		t.Fatalf("Claim after the upgrade: %v, %v; want the 2 queued runs", c, err)
+	}
+	events := map[string]engine.Event{}
+	for _, r := range before {
+		events[r.ID] = r.Event
+	}
+	for _, r := range c.Runs {
+		if err := s.Record(ctx, r.ID, r.Lease, done); err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.Get(ctx, r.ID)
+		if err != nil || g.Status != engine.StatusSucceeded || g.Steps[0].Outputs["who"] != "ü" || !reflect.DeepEqual(g.Event, events[r.ID]) {
+			t.Errorf("run %s after its record: %+v, %v", r.ID, g, err)
+		}
+	}
+	if res, err := s.Enqueue(ctx, runs[1]); err != nil || !res[0].Duplicate {
+		t.Errorf("enqueue of a duplicate after the upgrade: %+v, %v; want a duplicate", res, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte("meta")).Get([]byte("version")); string(v) != "6" {
+			return fmt.Errorf("layout version %q after the upgrade, want 6", v)
 		}
 		return nil
 	})

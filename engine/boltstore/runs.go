@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -11,8 +12,9 @@ import (
 	"github.com/hookflow/hookflow/engine"
 )
 
-// Runs are stored as JSON, in two parts: the run's state (engine.Run
-// without its Event) and its event. The event is written once, at enqueue,
+// Runs are stored in two parts: the run's state (engine.Run without its
+// Event, in the binary form of state.go) and its event (JSON and the raw
+// body). The event is written once, at enqueue,
 // in the events bucket, together with the state the run was enqueued with
 // (eventValue); the runs bucket holds the state once something changed it
 // (the first record, a cancel, a rescue), and every later change rewrites
@@ -22,7 +24,8 @@ import (
 // leaf and branch pages of one more B+tree, and lets a run's first record
 // land where the runs bucket grows (run ids are time-ordered).
 
-// encodeRun encodes r's state: everything but its Event (appendState).
+// encodeRun encodes r's state: everything but its ID and Event
+// (appendState).
 func encodeRun(r *engine.Run) ([]byte, error) {
 	b, err := appendState(nil, r)
 	if err != nil {
@@ -31,9 +34,17 @@ func encodeRun(r *engine.Run) ([]byte, error) {
 	return b, nil
 }
 
-// decodeRun reads a run's state: decodeState, or json.Unmarshal for what
-// decodeState does not read.
+// decodeRun reads the state of the run id: the binary form layout 6
+// writes (decodeBinaryState), or the JSON of older layouts (decodeState,
+// or json.Unmarshal for what decodeState does not read).
 func decodeRun(id string, v []byte) (*engine.Run, error) {
+	if len(v) > 0 && v[0] == stateTag {
+		r, err := decodeBinaryState(id, v)
+		if err != nil {
+			return nil, fmt.Errorf("boltstore: run %s: corrupt record: %w", id, err)
+		}
+		return r, nil
+	}
 	if r, ok := decodeState(v); ok {
 		return r, nil
 	}
@@ -73,28 +84,36 @@ func runExists(events *bolt.Bucket, id string) bool {
 
 // An event is stored as the JSON of engine.Event without its Body, a NUL
 // byte (JSON text never holds one), then the body's raw bytes: no base64
-// to encode on the webhook path, and a third fewer bytes to write. Since
-// layout 5 the value starts with the byte 0x01, the JSON of the run's state
-// at enqueue and a NUL byte (eventValue); layout 4 values start with the
-// event's JSON ('{') and still read.
+// to encode on the webhook path, and a third fewer bytes to write. The
+// value starts with the run's state at enqueue (eventValue): since layout
+// 6 the byte stateTag, the state's length (uvarint) and its binary form;
+// in layout 5 the byte 0x01, its JSON and a NUL byte. Layout 4 values
+// start with the event's JSON ('{'). All three read.
 
-// eventMark starts an events value that holds the run's state at enqueue.
-const eventMark = 0x01
+// jsonStateMark starts a layout 5 events value: the state is JSON.
+const jsonStateMark = 0x01
 
-// eventValue is the events bucket's value of a new run: eventMark, its
-// state, a NUL byte, then its encoded event (encodeEvent).
+// eventValue is the events bucket's value of a new run: stateTag, the
+// length of its state, its state (appendState), then its encoded event
+// (encodeEvent).
 func eventValue(state, event []byte) []byte {
-	b := make([]byte, 0, 2+len(state)+len(event))
-	b = append(b, eventMark)
+	b := make([]byte, 0, 1+binary.MaxVarintLen32+len(state)+len(event))
+	b = binary.AppendUvarint(append(b, stateTag), uint64(len(state)))
 	b = append(b, state...)
-	b = append(b, 0)
 	return append(b, event...)
 }
 
 // splitEventValue returns the parts of an events value: the state at
 // enqueue (nil in a layout 4 value), the event's JSON and its body.
 func splitEventValue(v []byte) (state, meta, body []byte, ok bool) {
-	if len(v) > 0 && v[0] == eventMark {
+	switch {
+	case len(v) > 0 && v[0] == stateTag:
+		n, k := binary.Uvarint(v[1:])
+		if k <= 0 || n > uint64(len(v)-1-k) {
+			return nil, nil, nil, false
+		}
+		state, v = v[1+k:1+k+int(n)], v[1+k+int(n):]
+	case len(v) > 0 && v[0] == jsonStateMark:
 		if state, v, ok = bytes.Cut(v[1:], []byte{0}); !ok {
 			return nil, nil, nil, false
 		}

@@ -226,7 +226,7 @@ func openError(path string, timeout time.Duration, err error) error {
 }
 
 // checkLayout refuses a bbolt file that some other program wrote, or that a
-// newer hookflow wrote with another layout; it upgrades layouts 2, 3 and 4.
+// newer hookflow wrote with another layout; it upgrades layouts 2 to 5.
 func checkLayout(tx *bolt.Tx, now time.Time) error {
 	if meta := tx.Bucket(bucketMeta); meta != nil {
 		v := meta.Get(metaVersion)
@@ -245,7 +245,14 @@ func checkLayout(tx *bolt.Tx, now time.Time) error {
 			}
 			fallthrough
 		case "4":
-			return upgradeFrom4(tx)
+			if err := upgradeFrom4(tx); err != nil {
+				return err
+			}
+			fallthrough
+		case "5":
+			// Layout 6 writes states in binary (state.go) and reads
+			// layout 5's JSON ones as they are: nothing to rewrite.
+			return nil
 		}
 		return fmt.Errorf("store layout version %q, this build reads %q", v, layoutVersion)
 	}

@@ -1,0 +1,167 @@
+package boltstore
+
+// The JSON form of a run's state that layout 5 wrote (and layouts 2 to 4
+// before it). Layout 6 writes the binary form (state.go) and still reads
+// this one (decodeState, decodeRun); the tests write it to check that.
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hookflow/hookflow/engine"
+)
+
+// appendJSONState appends the JSON of r's state, as layout 5 stored it, (engine.Run without its Event)
+// to b. It writes what json.Marshal writes for the run with its Event
+// left out: the same names, the same fields omitted, strings escaped as
+// encoding/json escapes them (but for <, > and &, which need no escaping),
+// times as time.Time.MarshalJSON writes them, and step outputs as
+// appendValue writes them. decodeRun reads the result with json.Unmarshal.
+func appendJSONState(b []byte, r *engine.Run) ([]byte, error) {
+	w := objectWriter{b: slices.Grow(b, stateSize(r))}
+	w.open()
+	w.str("id", r.ID, false)
+	w.str("workflow", r.Workflow, false)
+	w.str("workflow_version", r.WorkflowVersion, true)
+	w.str("status", string(r.Status), false)
+	w.str("dedupe_key", r.DedupeKey, true)
+	w.time("dedupe_until", r.DedupeUntil, true)
+	w.str("replay_of", r.ReplayOf, true)
+	w.time("created_at", r.CreatedAt, false)
+	w.time("updated_at", r.UpdatedAt, false)
+	w.time("started_at", r.StartedAt, true)
+	w.time("finished_at", r.FinishedAt, true)
+	w.time("due_at", r.DueAt, true)
+	// omitzero on Lease (no IsZero method) omits it when every field is
+	// the zero value, as ==; a zero ExpiresAt in another location makes
+	// it an empty object.
+	if l := &r.Lease; *l != (engine.Lease{}) {
+		w.key("lease")
+		w.open()
+		w.str("owner", l.Owner, true)
+		if l.Token != 0 {
+			w.key("token")
+			w.b = strconv.AppendInt(w.b, l.Token, 10)
+		}
+		if !l.ExpiresAt.IsZero() {
+			w.timeNamed("expires_at", "lease.expires_at", l.ExpiresAt)
+		}
+		w.close()
+	}
+	w.key("claims")
+	w.b = strconv.AppendInt(w.b, int64(r.Claims), 10)
+	if r.CancelRequested {
+		w.key("cancel_requested")
+		w.b = append(w.b, "true"...)
+	}
+	if len(r.Steps) > 0 {
+		w.key("steps")
+		w.steps(r.Steps)
+	}
+	w.str("error", r.Error, true)
+	w.close()
+	if w.err != nil {
+		return nil, w.err
+	}
+	return w.b, nil
+}
+
+// steps appends the array of a run's step records.
+func (w *objectWriter) steps(steps []engine.StepRecord) {
+	w.b = append(w.b, '[')
+	for i := range steps {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		st := &steps[i]
+		w.open()
+		w.str("id", st.ID, false)
+		w.str("uses", st.Uses, false)
+		w.str("status", string(st.Status), false)
+		w.values("outputs", "steps.outputs", st.Outputs)
+		if len(st.Attempts) > 0 {
+			w.key("attempts")
+			w.b = append(w.b, '[')
+			for j := range st.Attempts {
+				if j > 0 {
+					w.b = append(w.b, ',')
+				}
+				a := &st.Attempts[j]
+				w.open()
+				w.key("number")
+				w.b = strconv.AppendInt(w.b, int64(a.Number), 10)
+				w.timeNamed("started_at", "steps.attempts.started_at", a.StartedAt)
+				w.key("duration_ms")
+				w.value("steps.attempts.duration_ms", a.DurationMS)
+				w.str("outcome", a.Outcome, false)
+				w.str("error", a.Error, true)
+				w.values("details", "steps.attempts.details", a.Details)
+				w.close()
+			}
+			w.b = append(w.b, ']')
+		}
+		w.str("error", st.Error, true)
+		w.close()
+	}
+	w.b = append(w.b, ']')
+	w.sep = true
+}
+
+// values appends a map member, left out when empty (the tag's omitempty).
+func (w *objectWriter) values(name, field string, m map[string]any) {
+	if len(m) == 0 {
+		return
+	}
+	w.key(name)
+	w.value(field, m)
+}
+
+// value appends v (appendValue), keeping the first error.
+func (w *objectWriter) value(field string, v any) {
+	if w.err != nil {
+		return
+	}
+	w.b, w.err = appendValue(w.b, v)
+	if w.err != nil {
+		w.err = fmt.Errorf("%s: %w", field, w.err)
+	}
+}
+
+// time appends a time member; omitZero leaves out the zero time (the tag's
+// omitzero).
+func (w *objectWriter) time(name string, t time.Time, omitZero bool) {
+	if omitZero && t.IsZero() {
+		return
+	}
+	w.timeNamed(name, name, t)
+}
+
+// stateSize is a close upper bound on the length of appendJSONState's output
+// for r without its steps, when its strings need no escaping.
+func stateSize(r *engine.Run) int {
+	const (
+		always  = 96                                                   // id, workflow, status, created_at and updated_at names, claims, punctuation
+		timeLen = len(`,"finished_at":""`) + len(time.RFC3339Nano) + 6 // the longest name; nanoseconds and a zone offset
+		field   = 24                                                   // an optional string's name and punctuation
+	)
+	n := always + 2*timeLen + len(r.ID) + len(r.Workflow) + len(r.Status)
+	for _, s := range [...]string{r.WorkflowVersion, r.DedupeKey, r.ReplayOf, r.Error} {
+		if s != "" {
+			n += field + len(s)
+		}
+	}
+	for _, t := range [...]*time.Time{&r.DedupeUntil, &r.StartedAt, &r.FinishedAt, &r.DueAt} {
+		if !t.IsZero() {
+			n += timeLen
+		}
+	}
+	if r.Lease != (engine.Lease{}) {
+		n += 72 + len(r.Lease.Owner) + timeLen
+	}
+	if r.CancelRequested {
+		n += field
+	}
+	return n
+}
