@@ -140,8 +140,9 @@ func FuzzDecodeEventMeta(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v []byte) { checkDecodeEventMeta(t, v) })
 }
 
-// BenchmarkDecode: reading back a run's state after its first step and
-// its event, by hand and with json.Unmarshal (the decoding before it).
+// BenchmarkDecode: reading back a run's state at enqueue, in binary
+// (layout 6) and in JSON (layout 5: by hand, and with json.Unmarshal, the
+// decoding before it), and its event.
 //
 //	go test -run '^$' -bench Decode -benchmem ./engine/boltstore
 func BenchmarkDecode(b *testing.B) {
@@ -162,6 +163,18 @@ func BenchmarkDecode(b *testing.B) {
 		b.Fatal(err)
 	}
 	meta, _, _ := bytes.Cut(ev, []byte{0})
+	bin, err := encodeRun(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("state/binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeRun(r.ID, bin); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("state/decodeState", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

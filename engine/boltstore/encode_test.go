@@ -268,10 +268,10 @@ func TestEncodeRunRoundTrip(t *testing.T) {
 	}
 }
 
-// TestStateSize: without steps, encodeRun's first guess holds the state of
-// a run whose strings need no escaping, even with every time at its
-// longest (nanoseconds, a zone offset).
-func TestStateSize(t *testing.T) {
+// TestJSONStateSize: without steps, appendJSONState's first guess holds
+// the state of a run whose strings need no escaping, even with every time
+// at its longest (nanoseconds, a zone offset).
+func TestJSONStateSize(t *testing.T) {
 	r := fullRun()
 	r.Steps = nil
 	at := time.Date(2024, 3, 9, 14, 2, 3, 123456789, time.FixedZone("", -(11*3600+30*60)))
@@ -281,8 +281,8 @@ func TestStateSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := stateSize(r); len(b) > n {
-		t.Fatalf("state is %d bytes, stateSize guessed %d: %s", len(b), n, b)
+	if n := jsonStateSize(r); len(b) > n {
+		t.Fatalf("state is %d bytes, jsonStateSize guessed %d: %s", len(b), n, b)
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // times as time.Time.MarshalJSON writes them, and step outputs as
 // appendValue writes them. decodeRun reads the result with json.Unmarshal.
 func appendJSONState(b []byte, r *engine.Run) ([]byte, error) {
-	w := objectWriter{b: slices.Grow(b, stateSize(r))}
+	w := objectWriter{b: slices.Grow(b, jsonStateSize(r))}
 	w.open()
 	w.str("id", r.ID, false)
 	w.str("workflow", r.Workflow, false)
@@ -138,9 +138,9 @@ func (w *objectWriter) time(name string, t time.Time, omitZero bool) {
 	w.timeNamed(name, name, t)
 }
 
-// stateSize is a close upper bound on the length of appendJSONState's output
+// jsonStateSize is a close upper bound on the length of appendJSONState's output
 // for r without its steps, when its strings need no escaping.
-func stateSize(r *engine.Run) int {
+func jsonStateSize(r *engine.Run) int {
 	const (
 		always  = 96                                                   // id, workflow, status, created_at and updated_at names, claims, punctuation
 		timeLen = len(`,"finished_at":""`) + len(time.RFC3339Nano) + 6 // the longest name; nanoseconds and a zone offset

@@ -27,7 +27,7 @@ import (
 // encodeRun encodes r's state: everything but its ID and Event
 // (appendState).
 func encodeRun(r *engine.Run) ([]byte, error) {
-	b, err := appendState(nil, r)
+	b, err := appendState(make([]byte, 0, stateSize(r)), r)
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: encode run %s: %w", r.ID, err)
 	}

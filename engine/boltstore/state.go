@@ -163,7 +163,7 @@ func appendSteps(b []byte, steps []engine.StepRecord, base int64) ([]byte, error
 		b = appendStatus(b, string(st.Status))
 		var err error
 		if fields&stepOutputs != 0 {
-			if b, err = appendJSON(b, st.Outputs, "steps."+st.ID+".outputs"); err != nil {
+			if b, err = appendJSON(b, st.Outputs, st.ID, "outputs"); err != nil {
 				return nil, err
 			}
 		}
@@ -199,7 +199,7 @@ func appendAttempt(b []byte, a *engine.Attempt, base int64, step string) ([]byte
 		b = appendStr(b, a.Error)
 	}
 	if fields&attemptDetails != 0 {
-		return appendJSON(b, a.Details, "steps."+step+".attempts.details")
+		return appendJSON(b, a.Details, step, "attempts.details")
 	}
 	return b, nil
 }
@@ -224,16 +224,31 @@ func appendRel(b []byte, t time.Time, base int64) []byte {
 	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
-// appendJSON appends m's JSON (appendValue) with its length.
-func appendJSON(b []byte, m map[string]any, field string) ([]byte, error) {
+// appendJSON appends m's JSON (appendValue) with its length; an error
+// names the step and the field.
+func appendJSON(b []byte, m map[string]any, step, field string) ([]byte, error) {
 	n := len(b)
-	b, err := appendValue(append(b, make([]byte, binary.MaxVarintLen64)...), m)
+	b, err := appendValue(append(b, lengthRoom[:]...), m)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", field, err)
+		return nil, fmt.Errorf("steps.%s.%s: %w", step, field, err)
 	}
 	js := b[n+binary.MaxVarintLen64:]
 	head := binary.AppendUvarint(b[n:n], uint64(len(js)))
 	return append(b[:len(head)+n], js...), nil
+}
+
+// lengthRoom holds the place of a length not known yet.
+var lengthRoom [binary.MaxVarintLen64]byte
+
+// stateSize is a close guess at the length of appendState's output for r:
+// its strings, and room for the numbers and times around them.
+func stateSize(r *engine.Run) int {
+	n := 96 + len(r.Workflow) + len(r.WorkflowVersion) + len(r.DedupeKey) + len(r.ReplayOf) + len(r.Error) + len(r.Lease.Owner)
+	for i := range r.Steps {
+		st := &r.Steps[i]
+		n += 160 + len(st.ID) + len(st.Uses) + len(st.Error) + 48*len(st.Attempts)
+	}
+	return n
 }
 
 // errState is wrapped by decodeBinaryState's errors.

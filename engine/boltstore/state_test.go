@@ -248,3 +248,22 @@ func FuzzDecodeBinaryState(f *testing.F) {
 		}
 	})
 }
+
+// TestStateSizeHoldsTheState: encodeRun's first guess holds the state of
+// a run with one step and its attempt, so encoding it allocates once.
+func TestStateSizeHoldsTheState(t *testing.T) {
+	r := fullRun()
+	r.Steps = r.Steps[:1]
+	r.Steps[0].Outputs = map[string]any{"status": 200.0, "n": 13620.0}
+	r.Steps[0].Attempts[0].Details = nil
+	b, err := appendState(nil, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := stateSize(r); len(b) > n {
+		t.Fatalf("state is %d bytes, stateSize guessed %d", len(b), n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = encodeRun(r) }); n != 1 {
+		t.Errorf("encodeRun allocates %v times, want 1", n)
+	}
+}
