@@ -114,7 +114,7 @@ func TestDecodeEventMeta(t *testing.T) {
 			Headers: map[string]string{"b": "2", "a": "q\" \\ \n \x00 \xff \u2028 <&>"}, Query: map[string]string{"": ""}},
 		{ID: "r", Headers: map[string]string{}, Query: map[string]string{}, ReceivedAt: now.In(time.FixedZone("", 3600))},
 	} {
-		v, err := encodeEvent(ev)
+		v, err := encodeJSONEvent(ev)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +156,7 @@ func BenchmarkDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ev, err := encodeEvent(&engine.Event{ID: "evt_1NqYx2", Method: "POST", Path: "/hooks/bench", ContentType: "application/json",
+	ev, err := encodeJSONEvent(&engine.Event{ID: "evt_1NqYx2", Method: "POST", Path: "/hooks/bench", ContentType: "application/json",
 		ReceivedAt: now, Headers: map[string]string{"content-type": "application/json", "user-agent": "fasthttp",
 			"x-bench-signature": "sha256=3f0c8a6b1e2d4c3b9a8f7e6d5c4b3a2918273645f0e1d2c3b4a5968778695a4b"}})
 	if err != nil {
@@ -188,6 +188,18 @@ func BenchmarkDecode(b *testing.B) {
 		for b.Loop() {
 			var r engine.Run
 			if err := json.Unmarshal(state, &r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	r.Event = engine.Event{ID: "evt_1NqYx2", Method: "POST", Path: "/hooks/bench", ContentType: "application/json",
+		ReceivedAt: now, Headers: map[string]string{"content-type": "application/json", "user-agent": "fasthttp",
+			"x-bench-signature": "sha256=3f0c8a6b1e2d4c3b9a8f7e6d5c4b3a2918273645f0e1d2c3b4a5968778695a4b"}}
+	_, meta6, _, _, _ := splitEventValue(eventValue(r, bin))
+	b.Run("event/binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeEventMeta6(r.ID, meta6); err != nil {
 				b.Fatal(err)
 			}
 		}

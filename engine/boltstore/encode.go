@@ -2,36 +2,11 @@ package boltstore
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
-
-// strings appends a map of strings, its keys in byte order as json.Marshal
-// sorts them, left out when empty (the tag's omitempty).
-func (w *objectWriter) strings(name string, m map[string]string) {
-	if len(m) == 0 {
-		return
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	w.key(name)
-	w.open()
-	for i, k := range keys {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.b = appendString(append(appendString(w.b, k), ':'), m[k])
-	}
-	w.close()
-}
 
 // appendValue appends v as json.Marshal writes it, without HTML escaping,
 // for the values actions and templates return: nil, strings, booleans,
@@ -114,72 +89,6 @@ func appendFloat(b []byte, f float64) []byte {
 	}
 	return b
 }
-
-// objectWriter appends a JSON object's members, with commas between them,
-// and keeps the first error.
-type objectWriter struct {
-	b   []byte
-	sep bool // a member precedes: the next one needs a comma
-	err error
-}
-
-func (w *objectWriter) open()  { w.b, w.sep = append(w.b, '{'), false }
-func (w *objectWriter) close() { w.b, w.sep = append(w.b, '}'), true }
-
-// key appends a member's name.
-func (w *objectWriter) key(name string) {
-	if w.sep {
-		w.b = append(w.b, ',')
-	}
-	w.b = append(append(append(w.b, '"'), name...), `":`...)
-	w.sep = true
-}
-
-// str appends a string member; omitEmpty leaves out "" (the tag's omitempty).
-func (w *objectWriter) str(name, s string, omitEmpty bool) {
-	if omitEmpty && s == "" {
-		return
-	}
-	w.key(name)
-	w.b = appendString(w.b, s)
-}
-
-// timeNamed appends a time member that errors name as field.
-func (w *objectWriter) timeNamed(name, field string, t time.Time) {
-	if w.err != nil {
-		return
-	}
-	w.key(name)
-	w.b, w.err = appendTime(w.b, t, field)
-}
-
-// appendTime appends t quoted as time.Time.MarshalJSON writes it, and fails
-// where it fails: a year outside [0,9999] or a zone offset of 24 hours or
-// more has no RFC 3339 form.
-func appendTime(b []byte, t time.Time, field string) ([]byte, error) {
-	b = append(b, '"')
-	n0 := len(b)
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	// The checks of time.Time.MarshalJSON, on what was written: the year
-	// is exactly four digits; a zone offset's hours are two digits, below
-	// 24.
-	switch {
-	case b[n0+len("9999")] != '-':
-		return nil, fmt.Errorf("%s: %w", field, errTimeYear)
-	case b[len(b)-1] != 'Z':
-		c := b[len(b)-len("Z07:00")]
-		h := 10*(b[len(b)-len("07:00")]-'0') + (b[len(b)-len("7:00")] - '0')
-		if ('0' <= c && c <= '9') || h >= 24 {
-			return nil, fmt.Errorf("%s: %w", field, errTimeZone)
-		}
-	}
-	return append(b, '"'), nil
-}
-
-var (
-	errTimeYear = errors.New("year outside of range [0,9999]")
-	errTimeZone = errors.New("timezone hour outside of range [0,23]")
-)
 
 const hexDigits = "0123456789abcdef"
 

@@ -409,14 +409,14 @@ func TestFullRunSetsEveryField(t *testing.T) {
 	check(reflect.ValueOf(r.Lease))
 }
 
-// checkEvent asserts that encodeEvent(ev) is json.Marshal's JSON of the
+// checkEvent asserts that encodeJSONEvent(ev) is json.Marshal's JSON of the
 // event without its body (up to HTML escaping), a NUL byte, and the body.
 func checkEvent(t *testing.T, ev *engine.Event) {
 	t.Helper()
 	meta := *ev
 	meta.Body = nil
 	want, werr := json.Marshal(&meta)
-	got, gerr := encodeEvent(ev)
+	got, gerr := encodeJSONEvent(ev)
 	if (werr != nil) != (gerr != nil) {
 		t.Fatalf("encodeEvent error = %v, json.Marshal error = %v", gerr, werr)
 	}
@@ -463,7 +463,7 @@ func TestEncodeEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkEvent(t, tt.ev) })
 	}
-	if _, err := encodeEvent(&engine.Event{ReceivedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil ||
+	if _, err := encodeJSONEvent(&engine.Event{ReceivedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil ||
 		!strings.Contains(err.Error(), "received_at: year outside") {
 		t.Errorf("encodeEvent of year 10000: error %v, want received_at: year outside…", err)
 	}
@@ -480,7 +480,9 @@ func FuzzEncodeEvent(f *testing.F) {
 }
 
 // BenchmarkEncodeEvent: a webhook's event as the trigger captures it,
-// through encodeEvent and through json.Marshal (the encoding before it).
+// in the binary meta of layout 6 (appendEventMeta, and the whole events
+// value with the state), in layout 5's JSON (encodeJSONEvent) and through
+// json.Marshal (the encoding before that).
 //
 //	go test -run '^$' -bench EncodeEvent -benchmem ./engine/boltstore
 func BenchmarkEncodeEvent(b *testing.B) {
@@ -489,10 +491,28 @@ func BenchmarkEncodeEvent(b *testing.B) {
 		Headers: map[string]string{"content-type": "application/json", "user-agent": "fasthttp",
 			"x-bench-signature": "sha256=3f0c8a6b1e2d4c3b9a8f7e6d5c4b3a2918273645f0e1d2c3b4a5968778695a4b", "content-length": "256"},
 		Body: bytes.Repeat([]byte("x"), 256)}
-	b.Run("encodeEvent", func(b *testing.B) {
+	b.Run("appendEventMeta", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := encodeEvent(ev); err != nil {
+			_ = append(appendEventMeta(make([]byte, 0, 512), ev, ev.ID), ev.Body...)
+		}
+	})
+	r := benchRun()
+	r.Event = *ev
+	state, err := encodeRun(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("eventValue", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = eventValue(r, state)
+		}
+	})
+	b.Run("encodeJSONEvent", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := encodeJSONEvent(ev); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -121,11 +121,7 @@ func (s *Store) prepare(in *engine.Run, copyRuns bool) (newRunRec, error) {
 	if err != nil {
 		return newRunRec{}, err
 	}
-	event, err := encodeEvent(&r.Event)
-	if err != nil {
-		return newRunRec{}, fmt.Errorf("boltstore: encode event of run %s: %w", r.ID, err)
-	}
-	rec := newRunRec{run: &r, event: eventValue(enc, event), created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID),
+	rec := newRunRec{run: &r, event: eventValue(&r, enc), created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID),
 		givenID: givenID}
 	if r.DedupeKey != "" {
 		rec.dedupe = dedupeKey(r.Workflow, r.DedupeKey)

@@ -98,12 +98,9 @@ func TestUpgradeFromLayout2(t *testing.T) {
 		runs, events := tx.Bucket([]byte("runs")), tx.Bucket([]byte("events"))
 		for _, res := range res {
 			id := []byte(res.RunID)
-			state, event, ok := boltstore.SplitEventValue(events.Get(id))
-			if !ok {
-				return fmt.Errorf("run %s: no state in its events value", id)
-			}
-			if state, err = boltstore.JSONState(res.RunID, state); err != nil {
-				return err
+			state, event, err := boltstore.Layout5Parts(res.RunID, events.Get(id))
+			if err != nil {
+				return fmt.Errorf("run %s: %w", id, err)
 			}
 			if err := runs.Put(id, state); err != nil {
 				return err
@@ -292,13 +289,9 @@ func TestUpgradeFromLayout5(t *testing.T) {
 		for _, r := range res {
 			id := []byte(r.RunID)
 			events, rb := tx.Bucket([]byte("events")), tx.Bucket([]byte("runs"))
-			state, event, ok := boltstore.SplitEventValue(events.Get(id))
-			if !ok {
-				return fmt.Errorf("run %s: events value does not split", id)
-			}
-			js, err := boltstore.JSONState(r.RunID, state)
+			js, event, err := boltstore.Layout5Parts(r.RunID, events.Get(id))
 			if err != nil {
-				return err
+				return fmt.Errorf("run %s: %w", id, err)
 			}
 			v := append(append(append([]byte{0x01}, js...), 0), event...)
 			if err := events.Put(id, v); err != nil {

@@ -1,8 +1,6 @@
 package boltstore
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -69,7 +67,7 @@ func getRun(runs, events *bolt.Bucket, id string) (*engine.Run, error) {
 	if v == nil {
 		return nil, fmt.Errorf("boltstore: run %s: %w", id, engine.ErrNotFound)
 	}
-	state, _, _, ok := splitEventValue(v)
+	state, _, _, _, ok := splitEventValue(v)
 	if !ok || state == nil {
 		return nil, fmt.Errorf("boltstore: run %s: corrupt record: no state", id)
 	}
@@ -80,98 +78,6 @@ func getRun(runs, events *bolt.Bucket, id string) (*engine.Run, error) {
 // an event.
 func runExists(events *bolt.Bucket, id string) bool {
 	return events.Get([]byte(id)) != nil
-}
-
-// An event is stored as the JSON of engine.Event without its Body, a NUL
-// byte (JSON text never holds one), then the body's raw bytes: no base64
-// to encode on the webhook path, and a third fewer bytes to write. The
-// value starts with the run's state at enqueue (eventValue): since layout
-// 6 the byte stateTag, the state's length (uvarint) and its binary form;
-// in layout 5 the byte 0x01, its JSON and a NUL byte. Layout 4 values
-// start with the event's JSON ('{'). All three read.
-
-// jsonStateMark starts a layout 5 events value: the state is JSON.
-const jsonStateMark = 0x01
-
-// eventValue is the events bucket's value of a new run: stateTag, the
-// length of its state, its state (appendState), then its encoded event
-// (encodeEvent).
-func eventValue(state, event []byte) []byte {
-	b := make([]byte, 0, 1+binary.MaxVarintLen32+len(state)+len(event))
-	b = binary.AppendUvarint(append(b, stateTag), uint64(len(state)))
-	b = append(b, state...)
-	return append(b, event...)
-}
-
-// splitEventValue returns the parts of an events value: the state at
-// enqueue (nil in a layout 4 value), the event's JSON and its body.
-func splitEventValue(v []byte) (state, meta, body []byte, ok bool) {
-	switch {
-	case len(v) > 0 && v[0] == stateTag:
-		n, k := binary.Uvarint(v[1:])
-		if k <= 0 || n > uint64(len(v)-1-k) {
-			return nil, nil, nil, false
-		}
-		state, v = v[1+k:1+k+int(n)], v[1+k+int(n):]
-	case len(v) > 0 && v[0] == jsonStateMark:
-		if state, v, ok = bytes.Cut(v[1:], []byte{0}); !ok {
-			return nil, nil, nil, false
-		}
-	}
-	meta, body, ok = bytes.Cut(v, []byte{0})
-	return state, meta, body, ok
-}
-
-// encodeEvent encodes ev for the events bucket. The JSON is what
-// json.Marshal writes for the event without its body (but for HTML
-// escaping, which decodes the same), written without reflection: it is
-// on every webhook's path.
-func encodeEvent(ev *engine.Event) ([]byte, error) {
-	n := 128 + len(ev.ID) + len(ev.Method) + len(ev.Path) + len(ev.ContentType) + len(ev.Body)
-	for k, v := range ev.Headers {
-		n += 6 + len(k) + len(v)
-	}
-	for k, v := range ev.Query {
-		n += 6 + len(k) + len(v)
-	}
-	w := objectWriter{b: make([]byte, 0, n)}
-	w.open()
-	w.str("id", ev.ID, false)
-	w.str("method", ev.Method, false)
-	w.str("path", ev.Path, false)
-	w.strings("headers", ev.Headers)
-	w.strings("query", ev.Query)
-	w.str("content_type", ev.ContentType, true)
-	w.timeNamed("received_at", "received_at", ev.ReceivedAt)
-	w.close()
-	if w.err != nil {
-		return nil, w.err
-	}
-	return append(append(w.b, 0), ev.Body...), nil
-}
-
-// withEvent reads r's event from the events bucket into r.Event.
-func withEvent(events *bolt.Bucket, r *engine.Run) error {
-	v := events.Get([]byte(r.ID))
-	if v == nil {
-		return fmt.Errorf("boltstore: run %s: its event is missing", r.ID)
-	}
-	_, meta, body, ok := splitEventValue(v)
-	if !ok {
-		return fmt.Errorf("boltstore: run %s: corrupt event: no separator", r.ID)
-	}
-	var ev engine.Event
-	if !decodeEventMeta(meta, &ev) {
-		ev = engine.Event{}
-		if err := json.Unmarshal(meta, &ev); err != nil {
-			return fmt.Errorf("boltstore: run %s: corrupt event: %w", r.ID, err)
-		}
-	}
-	r.Event = ev
-	if len(body) > 0 {
-		r.Event.Body = bytes.Clone(body) // bbolt's bytes live only as long as the transaction
-	}
-	return nil
 }
 
 // saveRun writes r's state; its event, written at enqueue, stays as it is.
