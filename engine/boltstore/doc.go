@@ -41,9 +41,9 @@
 // nanoseconds, big-endian), so byte order is time order. Run ids are UUIDv7,
 // time-ordered, so new runs append to the runs bucket.
 //
-//	meta        "version" → layout version ("5"); "dedupe_purged_before" → the latest Purge's Now
-//	runs        id → JSON of engine.Run without its Event, from the first change on (rewritten by every record)
-//	events      id → 0x01 ‖ JSON of the state at enqueue ‖ 0x00 ‖ JSON of the engine.Event but its body ‖ 0x00 ‖ raw body (written once, at enqueue)
+//	meta        "version" → layout version ("6"); "dedupe_purged_before" → the latest Purge's Now
+//	runs        id → state of engine.Run without its Event, from the first change on (rewritten by every record)
+//	events      id → 0x02 ‖ len ‖ state at enqueue ‖ len ‖ engine.Event but its body ‖ raw body (written once, at enqueue)
 //	queue       dueAt ‖ id → workflow        every unfinished run: queued, retrying and running
 //	created     createdAt ‖ id → workflow [‖ 0x00 ‖ finishedAt]   every run (List, newest first; Purge)
 //	dedupe_log  gen → { seq → until ‖ len(id) ‖ id ‖ workflow ‖ 0x00 ‖ key }   new dedupe keys, appended
@@ -87,12 +87,25 @@
 // batch that wrote nothing (Rescue with nothing expired) is rolled back: no
 // commit, no fsync. Record builds and encodes the new state in its caller's
 // goroutine, from a read transaction; the loop checks the lease and writes
-// the bytes. Layout 2 (leases in a bucket) is upgraded at Open, to layout 5.
+// the bytes. Layout 2 (leases in a bucket) is upgraded at Open, to layout 6.
 //
 // The run an Enqueue stored is handed, in memory, to the claim that follows
 // (fresh.go), and a leased run's last stored state stays with its lease:
-// neither a claim nor a record reads and decodes JSON on the way. A run's
-// state is encoded by hand (encode.go) and decoded with encoding/json.
+// neither a claim nor a record reads and decodes a state on the way.
+//
+// # Binary states and events
+//
+// Since layout 6 a run's state and its event's meta are stored in a
+// compact binary form (state.go, event.go): varint lengths and times,
+// statuses as one byte, the run's id left out where it is the key. A
+// webhook's run of `hookflow bench` takes 83 bytes at enqueue and 218 once
+// finished, against 354 and 742 as layout 5's JSON, and its events value
+// 427 bytes against 846 (with a 114-byte body): 28% fewer pages per
+// commit. Step outputs and attempt details stay JSON inside it (appendValue
+// writes them), so values read back as before. Layout 5 files are not
+// rewritten: a value starting with '{' or 0x01 is JSON and reads as it did
+// (decodeState, decodeEventMeta, json.Unmarshal for the rest); the next
+// change to a run writes it anew.
 //
 // Claim walks queue from its start while runs are due, skipping leased runs
 // and workflows at their concurrency limit. Only the number of entries in

@@ -11,10 +11,9 @@ import (
 )
 
 // Runs are stored in two parts: the run's state (engine.Run without its
-// Event, in the binary form of state.go) and its event (JSON and the raw
-// body). The event is written once, at enqueue,
-// in the events bucket, together with the state the run was enqueued with
-// (eventValue); the runs bucket holds the state once something changed it
+// Event, in the binary form of state.go) and its event (event.go). The
+// event is written once, at enqueue, in the events bucket, together with
+// the state the run was enqueued with (eventValue); the runs bucket holds the state once something changed it
 // (the first record, a cancel, a rescue), and every later change rewrites
 // it there. Keeping the event (headers and body, the bulk of a run) out of
 // the runs bucket keeps the bytes each of those commits writes small; not
