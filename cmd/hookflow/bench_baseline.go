@@ -118,7 +118,7 @@ type groupCommitLog struct {
 
 	// Counters, as the product store keeps them (boltstore.Stats).
 	commits, appends, pageWrites atomic.Uint64
-	busy                         atomic.Int64 // nanoseconds
+	busy, writing                atomic.Int64 // nanoseconds
 	times                        commitTimes
 }
 
@@ -233,13 +233,15 @@ func (l *groupCommitLog) commit(batch []*pendingAppend) error {
 	l.appends.Add(uint64(len(batch)))
 	st := tx.Stats()
 	l.pageWrites.Add(uint64(st.GetWrite()))
+	l.writing.Add(int64(st.GetWriteTime()))
 	return nil
 }
 
 // counters reads the loop's counters: every append is an ack.
 func (l *groupCommitLog) counters() commitCounters {
 	n := l.appends.Load()
-	return commitCounters{commits: l.commits.Load(), ops: n, acks: n, pageWrites: l.pageWrites.Load(), busy: time.Duration(l.busy.Load())}
+	return commitCounters{commits: l.commits.Load(), ops: n, acks: n, pageWrites: l.pageWrites.Load(), busy: time.Duration(l.busy.Load()),
+		writing: time.Duration(l.writing.Load())}
 }
 
 // Close commits what is queued and closes the file.

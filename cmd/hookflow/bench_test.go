@@ -72,6 +72,10 @@ func checkStoreReport(t *testing.T, p *phaseReport) {
 	if st.Commits == 0 || st.CommitsPerS <= 0 || st.CommitMS <= 0 || st.PageWrites < 1 || st.OpsPerCommit < st.AcksPerCommit || st.BusyRatio <= 0 || st.BusyRatio > 1.2 {
 		t.Errorf("phase %s: store %+v", p.Name, st)
 	}
+	// Writing and syncing pages is part of every commit, and only part.
+	if st.WriteMS <= 0 || st.WriteMS > st.CommitMS {
+		t.Errorf("phase %s: %.3f ms of %.3f per commit writing pages", p.Name, st.WriteMS, st.CommitMS)
+	}
 	// Acks per commit times commits is the acks of the window, give or
 	// take the requests in flight at its ends and the rounding.
 	if acks := st.AcksPerCommit * float64(st.Commits); acks < 0.8*float64(p.Acked) || acks > 1.2*float64(p.Acked)+float64(st.Commits)*0.05+10 {

@@ -262,6 +262,7 @@ func (s *Store) commit(batch []*op) {
 			s.busy.Add(int64(took))
 			st := tx.Stats()
 			s.pages.Add(uint64(st.GetWrite()))
+			s.writing.Add(int64(st.GetWriteTime()))
 			if s.opts.OnCommit != nil {
 				s.opts.OnCommit(len(live), took)
 			}

@@ -122,6 +122,7 @@ type Store struct {
 	ops       atomic.Uint64
 	enqueues  atomic.Uint64
 	busy      atomic.Int64 // nanoseconds in committed transactions
+	writing   atomic.Int64 // of busy, nanoseconds bbolt wrote and synced pages
 	pages     atomic.Uint64
 }
 
@@ -287,6 +288,10 @@ type Stats struct {
 	// the end of their commit (fsync included): over a stretch of time it
 	// tells how close the one writer is to its limit.
 	Busy time.Duration
+	// Writing is the part of Busy bbolt spent writing the commits' pages
+	// and their meta pages and syncing them (its Tx stats' WriteTime);
+	// the rest is applying the writes and laying out the pages.
+	Writing time.Duration
 	// PageWrites is the number of writes the commits made to the file:
 	// one per node (a page, or a run of overflow pages) and one for the
 	// meta page.
@@ -298,7 +303,7 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	return Stats{
 		Commits: s.commits.Load(), Ops: s.ops.Load(), Enqueues: s.enqueues.Load(),
-		Busy: time.Duration(s.busy.Load()), PageWrites: s.pages.Load(), Queued: s.waiting(),
+		Busy: time.Duration(s.busy.Load()), Writing: time.Duration(s.writing.Load()), PageWrites: s.pages.Load(), Queued: s.waiting(),
 	}
 }
 
