@@ -8,15 +8,19 @@ import (
 	"github.com/hookflow/hookflow/internal/jsonany"
 )
 
-// Reading a run back decodes its state and its event's JSON. A run that
-// waited in the queue is read back at its claim, so a deep backlog decodes
-// one of each per run it drains; json.Unmarshal's reflection was a tenth of
-// the CPU there. decodeState and decodeEventMeta read what appendState and
-// encodeEvent write, by hand, and nothing else: a member they do not
-// expect, a repeated member, a null or a number in another form makes them
-// give up (ok false), and the caller hands the document to json.Unmarshal,
-// which has the last word. FuzzDecodeState and FuzzDecodeEventMeta check
-// that whatever they do read, they read as json.Unmarshal does.
+// Layouts 2 to 5 stored a run's state and its event's meta as JSON; layout
+// 6 reads them still (its own binary forms are in state.go and event.go).
+// A run that waited in the queue is read back at its claim, so a deep
+// backlog of an older file decodes one of each per run it drains;
+// json.Unmarshal's reflection was a tenth of the CPU there. decodeState and
+// decodeEventMeta read the JSON layout 5 wrote (appendJSONState and
+// encodeJSONEvent in the tests write it again), by hand, and nothing else:
+// a member they do not expect, a repeated member, a null or a number in
+// another form makes them give up (ok false), and the caller hands the
+// document to json.Unmarshal, which has the last word. FuzzDecodeState and
+// FuzzDecodeEventMeta check that whatever they do read, they read as
+// json.Unmarshal does. Step outputs and attempt details are JSON in every
+// layout; readValues reads them in the binary state too.
 
 // decodeState reads a run's state as appendState writes it.
 func decodeState(v []byte) (*engine.Run, bool) {
@@ -224,8 +228,8 @@ func readValues(p *jsonany.Reader, depth int, dst *map[string]any) bool {
 	return ok
 }
 
-// decodeEventMeta reads an event's JSON (without its body) as encodeEvent
-// writes it, into ev.
+// decodeEventMeta reads an event's JSON (without its body) as layout 5
+// wrote it, into ev.
 func decodeEventMeta(v []byte, ev *engine.Event) bool {
 	p := jsonany.NewReader(v)
 	ok := readMembers(p, func(name []byte) (uint32, bool) {

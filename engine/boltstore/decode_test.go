@@ -120,7 +120,7 @@ func TestDecodeEventMeta(t *testing.T) {
 		}
 		meta, _, _ := bytes.Cut(v, []byte{0})
 		if !checkDecodeEventMeta(t, meta) {
-			t.Errorf("decodeEventMeta did not read what encodeEvent wrote: %s", meta)
+			t.Errorf("decodeEventMeta did not read what encodeJSONEvent wrote: %s", meta)
 		}
 	}
 	for _, c := range eventCases {
@@ -199,7 +199,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.Run("event/binary", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodeEventMeta6(r.ID, meta6); err != nil {
+			if _, err := decodeBinaryEventMeta(r.ID, meta6); err != nil {
 				b.Fatal(err)
 			}
 		}

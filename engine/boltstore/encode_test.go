@@ -391,10 +391,11 @@ func BenchmarkEncodeState(b *testing.B) {
 	}
 }
 
-// TestFullRunSetsEveryField: fullRun, which the byte comparison with
-// json.Marshal uses, sets every field of engine.Run and engine.Lease, so a
-// field added to them later and not written by appendState and appendJSONState fails that
-// comparison instead of being silently dropped from the store.
+// TestFullRunSetsEveryField: fullRun, which the binary round trip
+// (TestBinaryStateRoundTrip) and the byte comparison with json.Marshal
+// use, sets every field of engine.Run and engine.Lease, so a field added
+// to them later and not written by appendState (or appendJSONState) fails
+// those tests instead of being silently dropped from the store.
 func TestFullRunSetsEveryField(t *testing.T) {
 	t.Parallel()
 	check := func(v reflect.Value) {
@@ -418,17 +419,17 @@ func checkEvent(t *testing.T, ev *engine.Event) {
 	want, werr := json.Marshal(&meta)
 	got, gerr := encodeJSONEvent(ev)
 	if (werr != nil) != (gerr != nil) {
-		t.Fatalf("encodeEvent error = %v, json.Marshal error = %v", gerr, werr)
+		t.Fatalf("encodeJSONEvent error = %v, json.Marshal error = %v", gerr, werr)
 	}
 	if werr != nil {
 		return
 	}
 	j, body, ok := bytes.Cut(got, []byte{0})
 	if !ok || !bytes.Equal(body, ev.Body) {
-		t.Fatalf("encodeEvent = %q: want the JSON, a NUL byte and the body %q", got, ev.Body)
+		t.Fatalf("encodeJSONEvent = %q: want the JSON, a NUL byte and the body %q", got, ev.Body)
 	}
 	if g, w := unescapeHTML.Replace(string(j)), unescapeHTML.Replace(string(want)); g != w {
-		t.Fatalf("bytes differ:\nencodeEvent  %s\njson.Marshal %s", g, w)
+		t.Fatalf("bytes differ:\nencodeJSONEvent  %s\njson.Marshal %s", g, w)
 	}
 	var back engine.Event
 	if err := json.Unmarshal(j, &back); err != nil {
@@ -465,7 +466,7 @@ func TestEncodeEvent(t *testing.T) {
 	}
 	if _, err := encodeJSONEvent(&engine.Event{ReceivedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}); err == nil ||
 		!strings.Contains(err.Error(), "received_at: year outside") {
-		t.Errorf("encodeEvent of year 10000: error %v, want received_at: year outside…", err)
+		t.Errorf("encodeJSONEvent of year 10000: error %v, want received_at: year outside…", err)
 	}
 }
 

@@ -99,8 +99,8 @@ func appendPairs(b []byte, m map[string]string) []byte {
 	return b
 }
 
-// decodeEventMeta6 reads the meta appendEventMeta wrote for the run runID.
-func decodeEventMeta6(runID string, meta []byte) (engine.Event, error) {
+// decodeBinaryEventMeta reads the meta appendEventMeta wrote for the run runID.
+func decodeBinaryEventMeta(runID string, meta []byte) (engine.Event, error) {
 	p := &stateReader{b: meta}
 	var ev engine.Event
 	fields := p.uvarint("fields")
@@ -189,7 +189,7 @@ func withEventValue(v []byte, r *engine.Run) error {
 	switch {
 	case binaryForm:
 		var err error
-		if ev, err = decodeEventMeta6(r.ID, meta); err != nil {
+		if ev, err = decodeBinaryEventMeta(r.ID, meta); err != nil {
 			return fmt.Errorf("boltstore: run %s: corrupt event: %w", r.ID, err)
 		}
 	case !decodeEventMeta(meta, &ev):

@@ -134,23 +134,23 @@ func TestEventValueRejectsCorrupt(t *testing.T) {
 	check("a header twice", meta(append(appendStr(appendStr(appendStr(appendStr(appendStr(appendStr([]byte{byte(evRunID), 0, 0, 2}, "a"), "1"), "a"), "2"), ""), ""), 0, 0)))
 	check("an empty query", meta(append(appendPairs(appendStr(appendStr([]byte{byte(evRunID | evQuery)}, "POST"), "p"), nil), 0, 0, 0)))
 	check("trailing bytes", meta(append(appendPairs(appendStr(appendStr([]byte{byte(evRunID)}, "POST"), "p"), nil), 0, 0, 7)))
-	if _, err := decodeEventMeta6("r", []byte{byte(evRunID)}); !errors.Is(err, errState) {
-		t.Errorf("decodeEventMeta6 of a cut meta: %v, want errState", err)
+	if _, err := decodeBinaryEventMeta("r", []byte{byte(evRunID)}); !errors.Is(err, errState) {
+		t.Errorf("decodeBinaryEventMeta of a cut meta: %v, want errState", err)
 	}
 }
 
-// FuzzEventMeta: whatever the bytes, decodeEventMeta6 does not panic, and
+// FuzzEventMeta: whatever the bytes, decodeBinaryEventMeta does not panic, and
 // an event it reads encodes to one it reads the same.
 func FuzzEventMeta(f *testing.F) {
 	r := benchRun()
 	f.Add(appendEventMeta(nil, &r.Event, r.ID))
 	f.Add(appendEventMeta(nil, &engine.Event{ID: "x", Query: map[string]string{"a": "b"}, ContentType: "c"}, r.ID))
 	f.Fuzz(func(t *testing.T, meta []byte) {
-		ev, err := decodeEventMeta6(r.ID, meta)
+		ev, err := decodeBinaryEventMeta(r.ID, meta)
 		if err != nil {
 			return
 		}
-		again, err := decodeEventMeta6(r.ID, appendEventMeta(nil, &ev, r.ID))
+		again, err := decodeBinaryEventMeta(r.ID, appendEventMeta(nil, &ev, r.ID))
 		if err != nil || !reflect.DeepEqual(again, ev) {
 			t.Fatalf("read %#v; written and read again %#v, %v", ev, again, err)
 		}

@@ -216,23 +216,12 @@ func TestUpgradeFromLayout4(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
+	checkFile(t, path, func(tx *bolt.Tx) error {
 		if tx.Bucket([]byte("finished")) != nil {
 			return errors.New("the finished bucket is still there")
 		}
-		if v := tx.Bucket([]byte("meta")).Get([]byte("version")); string(v) != "6" {
-			return fmt.Errorf("layout version %q after the upgrade, want 6", v)
-		}
 		return nil
 	})
-	if err != nil {
-		t.Error(err)
-	}
 }
 
 // TestUpgradeFromLayout5: a file whose states are layout 5's JSON, in the
@@ -344,20 +333,7 @@ func TestUpgradeFromLayout5(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket([]byte("meta")).Get([]byte("version")); string(v) != "6" {
-			return fmt.Errorf("layout version %q after the upgrade, want 6", v)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Error(err)
-	}
+	checkFile(t, path, nil)
 }
 
 // TestQueueDepthByDueTime: beyond the conformance suite's QueueDepth, the
@@ -394,6 +370,29 @@ func TestQueueDepthByDueTime(t *testing.T) {
 	// The claim took its lease in memory: no commit of its own.
 	if commits != 1 || writes != 1 {
 		t.Errorf("OnCommit saw %d commits of %d writes, want 1 and 1", commits, writes)
+	}
+}
+
+// checkFile opens the file of a closed store read-only, checks that it
+// has this build's layout version and runs check (when not nil) on it.
+func checkFile(t *testing.T, path string, check func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket([]byte("meta")).Get([]byte("version")); string(v) != "6" {
+			return fmt.Errorf("layout version %q after the upgrade, want 6", v)
+		}
+		if check == nil {
+			return nil
+		}
+		return check(tx)
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,23 +45,11 @@ func wantState(t *testing.T, r *engine.Run) engine.Run {
 		}
 		return back
 	}
-	if len(w.Steps) == 0 {
-		w.Steps = nil
-	}
-	w.Steps = append([]engine.StepRecord(nil), w.Steps...)
-	if len(w.Steps) == 0 {
-		w.Steps = nil
-	}
+	w.Steps = cloneOrNil(w.Steps)
 	for i := range w.Steps {
 		st := &w.Steps[i]
 		st.Outputs = viaJSON(st.Outputs)
-		if len(st.Attempts) == 0 {
-			st.Attempts = nil
-		}
-		st.Attempts = append([]engine.Attempt(nil), st.Attempts...)
-		if len(st.Attempts) == 0 {
-			st.Attempts = nil
-		}
+		st.Attempts = cloneOrNil(st.Attempts)
 		for j := range st.Attempts {
 			a := &st.Attempts[j]
 			inUTC(&a.StartedAt)
@@ -68,6 +57,15 @@ func wantState(t *testing.T, r *engine.Run) engine.Run {
 		}
 	}
 	return w
+}
+
+// cloneOrNil copies s, or is nil when s is empty, as a decoded state has
+// it.
+func cloneOrNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }
 
 // TestBinaryStateRoundTrip: decodeRun reads back every run state encodeRun
