@@ -333,7 +333,15 @@ func TestUpgradeFromLayout5(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	checkFile(t, path, nil)
+	// The runs recorded since are stored anew, in the binary form.
+	checkFile(t, path, func(tx *bolt.Tx) error {
+		for _, r := range c.Runs {
+			if v := tx.Bucket([]byte("runs")).Get([]byte(r.ID)); len(v) == 0 || v[0] != 0x02 {
+				return fmt.Errorf("run %s recorded after the upgrade is stored as %.20q, want the binary form (0x02…)", r.ID, v)
+			}
+		}
+		return nil
+	})
 }
 
 // TestQueueDepthByDueTime: beyond the conformance suite's QueueDepth, the
