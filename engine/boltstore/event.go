@@ -55,25 +55,13 @@ func eventValue(r *engine.Run, state []byte) []byte {
 	b := make([]byte, 0, n)
 	b = binary.AppendUvarint(append(b, stateTag), uint64(len(state)))
 	b = append(b, state...)
-	at := len(b)
-	b = appendEventMeta(append(b, lengthRoom[:]...), ev, r.ID)
-	meta := b[at+len(lengthRoom):]
-	head := binary.AppendUvarint(b[at:at], uint64(len(meta)))
-	b = append(b[:at+len(head)], meta...)
+	b, at := openSized(b)
+	b = closeSized(appendEventMeta(b, ev, r.ID), at)
 	return append(b, ev.Body...)
 }
 
 func appendEventMeta(b []byte, ev *engine.Event, runID string) []byte {
-	var fields uint64
-	if ev.ID == runID {
-		fields |= evRunID
-	}
-	if len(ev.Query) > 0 {
-		fields |= evQuery
-	}
-	if ev.ContentType != "" {
-		fields |= evContentType
-	}
+	fields := flag(evRunID, ev.ID == runID) | flag(evQuery, len(ev.Query) > 0) | flag(evContentType, ev.ContentType != "")
 	b = binary.AppendUvarint(b, fields)
 	if fields&evRunID == 0 {
 		b = appendStr(b, ev.ID)

@@ -74,23 +74,11 @@ var statuses = [...]string{1: string(engine.StatusQueued), string(engine.StatusR
 // b. It fails only on a step output or attempt detail that has no JSON
 // form.
 func appendState(b []byte, r *engine.Run) ([]byte, error) {
-	var fields uint64
-	set := func(bit uint64, on bool) {
-		if on {
-			fields |= bit
-		}
-	}
-	set(stVersion, r.WorkflowVersion != "")
-	set(stDedupeKey, r.DedupeKey != "")
-	set(stDedupeUntil, !r.DedupeUntil.IsZero())
-	set(stReplayOf, r.ReplayOf != "")
-	set(stStartedAt, !r.StartedAt.IsZero())
-	set(stFinishedAt, !r.FinishedAt.IsZero())
-	set(stDueAt, !r.DueAt.IsZero())
-	set(stLease, r.Lease != (engine.Lease{}))
-	set(stCancel, r.CancelRequested)
-	set(stSteps, len(r.Steps) > 0)
-	set(stError, r.Error != "")
+	fields := flag(stVersion, r.WorkflowVersion != "") | flag(stDedupeKey, r.DedupeKey != "") |
+		flag(stDedupeUntil, !r.DedupeUntil.IsZero()) | flag(stReplayOf, r.ReplayOf != "") |
+		flag(stStartedAt, !r.StartedAt.IsZero()) | flag(stFinishedAt, !r.FinishedAt.IsZero()) |
+		flag(stDueAt, !r.DueAt.IsZero()) | flag(stLease, r.Lease != (engine.Lease{})) |
+		flag(stCancel, r.CancelRequested) | flag(stSteps, len(r.Steps) > 0) | flag(stError, r.Error != "")
 
 	base := r.CreatedAt.Unix()
 	b = append(b, stateTag)
@@ -113,13 +101,14 @@ func appendState(b []byte, r *engine.Run) ([]byte, error) {
 	if fields&stReplayOf != 0 {
 		b = appendStr(b, r.ReplayOf)
 	}
-	for _, t := range [...]struct {
-		bit uint64
-		t   time.Time
-	}{{stStartedAt, r.StartedAt}, {stFinishedAt, r.FinishedAt}, {stDueAt, r.DueAt}} {
-		if fields&t.bit != 0 {
-			b = appendRel(b, t.t, base)
-		}
+	if fields&stStartedAt != 0 {
+		b = appendRel(b, r.StartedAt, base)
+	}
+	if fields&stFinishedAt != 0 {
+		b = appendRel(b, r.FinishedAt, base)
+	}
+	if fields&stDueAt != 0 {
+		b = appendRel(b, r.DueAt, base)
 	}
 	if fields&stLease != 0 {
 		l := &r.Lease
@@ -147,16 +136,7 @@ func appendSteps(b []byte, steps []engine.StepRecord, base int64) ([]byte, error
 	b = binary.AppendUvarint(b, uint64(len(steps)))
 	for i := range steps {
 		st := &steps[i]
-		var fields uint64
-		if len(st.Outputs) > 0 {
-			fields |= stepOutputs
-		}
-		if len(st.Attempts) > 0 {
-			fields |= stepAttempts
-		}
-		if st.Error != "" {
-			fields |= stepError
-		}
+		fields := flag(stepOutputs, len(st.Outputs) > 0) | flag(stepAttempts, len(st.Attempts) > 0) | flag(stepError, st.Error != "")
 		b = binary.AppendUvarint(b, fields)
 		b = appendStr(b, st.ID)
 		b = appendStr(b, st.Uses)
@@ -183,13 +163,7 @@ func appendSteps(b []byte, steps []engine.StepRecord, base int64) ([]byte, error
 }
 
 func appendAttempt(b []byte, a *engine.Attempt, base int64, step string) ([]byte, error) {
-	var fields uint64
-	if a.Error != "" {
-		fields |= attemptError
-	}
-	if len(a.Details) > 0 {
-		fields |= attemptDetails
-	}
+	fields := flag(attemptError, a.Error != "") | flag(attemptDetails, len(a.Details) > 0)
 	b = binary.AppendUvarint(b, fields)
 	b = binary.AppendVarint(b, int64(a.Number))
 	b = appendRel(b, a.StartedAt, base)
@@ -202,6 +176,14 @@ func appendAttempt(b []byte, a *engine.Attempt, base int64, step string) ([]byte
 		return appendJSON(b, a.Details, step, "attempts.details")
 	}
 	return b, nil
+}
+
+// flag is bit when on, else 0: a field's bit in a set of present fields.
+func flag(bit uint64, on bool) uint64 {
+	if on {
+		return bit
+	}
+	return 0
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -227,18 +209,28 @@ func appendRel(b []byte, t time.Time, base int64) []byte {
 // appendJSON appends m's JSON (appendValue) with its length; an error
 // names the step and the field.
 func appendJSON(b []byte, m map[string]any, step, field string) ([]byte, error) {
-	n := len(b)
-	b, err := appendValue(append(b, lengthRoom[:]...), m)
+	b, at := openSized(b)
+	b, err := appendValue(b, m)
 	if err != nil {
 		return nil, fmt.Errorf("steps.%s.%s: %w", step, field, err)
 	}
-	js := b[n+binary.MaxVarintLen64:]
-	head := binary.AppendUvarint(b[n:n], uint64(len(js)))
-	return append(b[:len(head)+n], js...), nil
+	return closeSized(b, at), nil
 }
 
 // lengthRoom holds the place of a length not known yet.
 var lengthRoom [binary.MaxVarintLen64]byte
+
+// openSized starts a part of b that its length (uvarint) will precede:
+// it reserves room for the length, and returns where the room starts.
+func openSized(b []byte) ([]byte, int) { return append(b, lengthRoom[:]...), len(b) }
+
+// closeSized ends the part openSized started at at: it writes the part's
+// length there and moves the part up to it.
+func closeSized(b []byte, at int) []byte {
+	part := b[at+len(lengthRoom):]
+	head := binary.AppendUvarint(b[at:at], uint64(len(part)))
+	return append(b[:at+len(head)], part...)
+}
 
 // stateSize is a close guess at the length of appendState's output for r:
 // its strings, and room for the numbers and times around them.
@@ -267,29 +259,33 @@ func (p *stateReader) fail(what string) {
 }
 
 func (p *stateReader) uvarint(what string) uint64 {
-	if p.err != nil {
-		return 0
-	}
 	v, n := binary.Uvarint(p.b)
-	if n <= 0 {
-		p.fail(what)
+	if !p.took(n, what) {
 		return 0
 	}
-	p.b = p.b[n:]
 	return v
 }
 
 func (p *stateReader) varint(what string) int64 {
-	if p.err != nil {
+	v, n := binary.Varint(p.b)
+	if !p.took(n, what) {
 		return 0
 	}
-	v, n := binary.Varint(p.b)
-	if n <= 0 {
+	return v
+}
+
+// took moves past the n bytes of a varint just read (n ≤ 0: none could
+// be), and reports whether it did.
+func (p *stateReader) took(n int, what string) bool {
+	switch {
+	case p.err != nil:
+		return false
+	case n <= 0:
 		p.fail(what)
-		return 0
+		return false
 	}
 	p.b = p.b[n:]
-	return v
+	return true
 }
 
 // bytes returns the next n bytes, or fails when fewer are left.
