@@ -117,11 +117,11 @@ func (s *Store) prepare(in *engine.Run, copyRuns bool) (newRunRec, error) {
 	r.Lease, r.Claims, r.CancelRequested = engine.Lease{}, 0, false
 	r.StartedAt, r.FinishedAt = time.Time{}, time.Time{}
 
-	enc, err := encodeRun(&r)
+	event, err := eventValue(&r)
 	if err != nil {
 		return newRunRec{}, err
 	}
-	rec := newRunRec{run: &r, event: eventValue(&r, enc), created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID),
+	rec := newRunRec{run: &r, event: event, created: timeKey(r.CreatedAt, r.ID), queue: timeKey(r.DueAt, r.ID),
 		givenID: givenID}
 	if r.DedupeKey != "" {
 		rec.dedupe = dedupeKey(r.Workflow, r.DedupeKey)

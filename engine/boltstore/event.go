@@ -38,11 +38,11 @@ const (
 	evContentType
 )
 
-// eventValue is the events bucket's value of the new run r, whose state
-// appendState encoded.
-func eventValue(r *engine.Run, state []byte) []byte {
+// eventValue is the events bucket's value of the new run r: its state
+// (appendState) and its event, encoded into one buffer.
+func eventValue(r *engine.Run) ([]byte, error) {
 	ev := &r.Event
-	n := 2*binary.MaxVarintLen64 + 1 + len(state) + 32 + len(ev.Method) + len(ev.Path) + len(ev.ContentType) + len(ev.Body)
+	n := 2*len(lengthRoom) + 1 + stateSize(r) + 32 + len(ev.Method) + len(ev.Path) + len(ev.ContentType) + len(ev.Body)
 	if ev.ID != r.ID {
 		n += len(ev.ID) + 2
 	}
@@ -52,12 +52,14 @@ func eventValue(r *engine.Run, state []byte) []byte {
 	for k, v := range ev.Query {
 		n += 4 + len(k) + len(v)
 	}
-	b := make([]byte, 0, n)
-	b = binary.AppendUvarint(append(b, stateTag), uint64(len(state)))
-	b = append(b, state...)
-	b, at := openSized(b)
+	b, at := openSized(append(make([]byte, 0, n), stateTag))
+	b, err := appendState(b, r)
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: encode run %s: %w", r.ID, err)
+	}
+	b, at = openSized(closeSized(b, at))
 	b = closeSized(appendEventMeta(b, ev, r.ID), at)
-	return append(b, ev.Body...)
+	return append(b, ev.Body...), nil
 }
 
 func appendEventMeta(b []byte, ev *engine.Event, runID string) []byte {
