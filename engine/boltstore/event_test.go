@@ -112,28 +112,33 @@ func TestEventValueRejectsCorrupt(t *testing.T) {
 	r.Event.Query = map[string]string{"q": "1"}
 	v := newEventValue(t, r)
 	bodyAt := len(v) - len(r.Event.Body)
-	check := func(name string, v []byte) {
+	// check asserts that v is a corrupt event, for the reason want names
+	// (any reason when want is empty).
+	check := func(name string, v []byte, want string) {
 		t.Helper()
 		got := &engine.Run{ID: r.ID}
 		err := withEventValue(v, got)
 		if err == nil {
 			t.Errorf("%s: read %+v, want an error", name, got.Event)
-		} else if !strings.Contains(err.Error(), "corrupt event") {
-			t.Errorf("%s: error %q, want a corrupt event", name, err)
+		} else if !strings.Contains(err.Error(), "corrupt event") || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%s: error %q, want a corrupt event ending %q", name, err, want)
 		}
 	}
 	for n := 1; n < bodyAt; n++ {
-		// A cut meta may still read as a shorter one only by chance of
-		// its length prefix: the prefix bounds it, so every cut fails.
-		check("cut", v[:n])
+		// The state and the meta carry their lengths: a value cut before
+		// its body never reads.
+		check("cut", v[:n], "")
 	}
+	// meta wraps an event's meta in an events value with an empty state.
 	meta := func(b []byte) []byte {
 		return append(append([]byte{stateTag, 0}, byte(len(b))), b...)
 	}
-	check("unknown field", meta(append(appendPairs(appendStr(appendStr([]byte{byte(evContentType << 1)}, "POST"), "p"), nil), 0, 0)))
-	check("a header twice", meta(append(appendStr(appendStr(appendStr(appendStr(appendStr(appendStr([]byte{byte(evRunID), 0, 0, 2}, "a"), "1"), "a"), "2"), ""), ""), 0, 0)))
-	check("an empty query", meta(append(appendPairs(appendStr(appendStr([]byte{byte(evRunID | evQuery)}, "POST"), "p"), nil), 0, 0, 0)))
-	check("trailing bytes", meta(append(appendPairs(appendStr(appendStr([]byte{byte(evRunID)}, "POST"), "p"), nil), 0, 0, 7)))
+	// fields, method, path, headers, received_at
+	head := func(fields uint64) []byte { return appendStr(appendStr([]byte{byte(fields)}, "POST"), "p") }
+	check("unknown field", meta(append(appendPairs(head(evRunID|evContentType<<1), nil), 0, 0)), ": unknown fields")
+	check("a header twice", meta(append(appendStr(appendStr(appendStr(appendStr(append(head(evRunID), 2), "a"), "1"), "a"), "2"), 0, 0)), ": headers: a name twice")
+	check("an empty query", meta(append(appendPairs(head(evRunID|evQuery), nil), 0, 0, 0)), ": query")
+	check("trailing bytes", meta(append(appendPairs(head(evRunID), nil), 0, 0, 7)), ": trailing bytes")
 	if _, err := decodeBinaryEventMeta("r", []byte{byte(evRunID)}); !errors.Is(err, errState) {
 		t.Errorf("decodeBinaryEventMeta of a cut meta: %v, want errState", err)
 	}

@@ -196,29 +196,31 @@ func TestDecodeBinaryStateRejectsCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := func(name string, v []byte) {
+	// check asserts that v is a corrupt record of run r, for the reason
+	// want names (any reason when want is empty).
+	check := func(name string, v []byte, want string) {
 		t.Helper()
 		r, err := decodeRun("r", v)
 		if err == nil {
 			t.Errorf("%s: decodeRun = %+v, want an error", name, r)
 			return
 		}
-		if !errors.Is(err, errState) || !strings.Contains(err.Error(), "run r: corrupt record") {
-			t.Errorf("%s: error %q, want a corrupt record of run r", name, err)
+		if !errors.Is(err, errState) || !strings.Contains(err.Error(), "run r: corrupt record") || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%s: error %q, want a corrupt record of run r ending %q", name, err, want)
 		}
 	}
 	for n := 1; n < len(good); n++ {
-		check("cut", good[:n])
+		check("cut", good[:n], "")
 	}
-	check("a byte more", append(good[:len(good):len(good)], 0))
+	check("a byte more", append(good[:len(good):len(good)], 0), ": trailing bytes")
 	// fields, workflow, status, created_at, updated_at, claims
-	check("unknown field", append(append(binary.AppendUvarint([]byte{stateTag}, stError<<1), appendStr(nil, "w")...), 1, 0, 0, 0, 0, 0))
-	check("unknown status", append(append([]byte{stateTag, 0}, appendStr(nil, "w")...), 200))
+	check("unknown field", append(append(binary.AppendUvarint([]byte{stateTag}, stError<<1), appendStr(nil, "w")...), 1, 0, 0, 0, 0, 0), ": unknown fields")
+	check("unknown status", append(append([]byte{stateTag, 0}, appendStr(nil, "w")...), 200), ": status")
 	nanos := append(append([]byte{stateTag, 0}, appendStr(nil, "w")...), 1, 0)
-	check("nanoseconds past a second", append(nanos, 0x80, 0x94, 0xeb, 0xdc, 0x03)) // uvarint(1e9)
+	check("nanoseconds past a second", append(nanos, 0x80, 0x94, 0xeb, 0xdc, 0x03), ": created_at") // uvarint(1e9)
 	steps := binary.AppendUvarint([]byte{stateTag}, stSteps)
 	// status, created_at, updated_at, claims, then 100 steps in 2 bytes
-	check("more steps than bytes", append(append(steps, appendStr(nil, "w")...), 1, 0, 0, 0, 0, 0, 100, 0, 0))
+	check("more steps than bytes", append(append(steps, appendStr(nil, "w")...), 1, 0, 0, 0, 0, 0, 100, 0, 0), ": steps")
 }
 
 // FuzzDecodeBinaryState: whatever the bytes, decodeBinaryState does not
