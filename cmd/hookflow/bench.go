@@ -230,6 +230,7 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	}
 	rep.LoadAvg[0] = loadAverage()
 	defer func() { rep.LoadAvg[1] = loadAverage() }()
+	rep.Disk = b.diskCost(ctx)
 	var loss []lossPart
 	if o.Target != "" {
 		rep.Mode = "target"
@@ -404,6 +405,24 @@ func (w *window) report(scope string, acked uint64) *processReport {
 }
 
 // loadAverage is the machine's 1-minute load average, or -1.
+// diskSamples is how many appends diskCost times: a fraction of a second.
+const diskSamples = 200
+
+// diskCost measures an fsync's cost in the data directory (the system's
+// temporary directory by default, where the in-process stores write), on
+// the idle machine before any load. A failure is reported, not fatal: the
+// phases that need the directory fail on their own.
+func (b *bench) diskCost(ctx context.Context) *diskReport {
+	d := &diskReport{Dir: cmp.Or(b.o.DataDir, os.TempDir())}
+	h, err := loadgen.SyncCost(ctx, d.Dir, diskSamples)
+	if err != nil {
+		d.Error = err.Error()
+		return d
+	}
+	d.Fsync = h.Summary()
+	return d
+}
+
 func loadAverage() float64 {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {

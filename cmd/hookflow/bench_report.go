@@ -37,11 +37,22 @@ type benchReport struct {
 	// bench (from /proc/loadavg; -1 when unknown): other work on the
 	// machine competes with the daemon and the generator.
 	LoadAvg [2]float64 `json:"load_avg"`
+	// Disk is what an fsync costs where the stores write, measured before
+	// the load.
+	Disk *diskReport `json:"disk,omitempty"`
 
 	Hookflow *phaseReport    `json:"hookflow"`
 	Backlog  *backlogReport  `json:"backlog,omitempty"`
 	Baseline *baselineReport `json:"baseline,omitempty"`
 	Loss     lossReport      `json:"loss"`
+}
+
+// diskReport is loadgen.SyncCost's measure of the data directory's disk:
+// the scale of the machine, next to the ratios.
+type diskReport struct {
+	Dir   string          `json:"dir"`
+	Fsync loadgen.Summary `json:"fsync_ms"` // a 4 KiB append and its fsync
+	Error string          `json:"error,omitempty"`
 }
 
 // phaseReport is one measured load against one server.
@@ -324,6 +335,14 @@ func (r *benchReport) writeText(w io.Writer) {
 	}
 	if r.LoadAvg[0] >= 0 {
 		fmt.Fprintf(w, "machine load average (1 min): %.2f before, %.2f after\n", r.LoadAvg[0], r.LoadAvg[1])
+	}
+	if d := r.Disk; d != nil {
+		if d.Error != "" {
+			fmt.Fprintf(w, "disk: fsync cost not measured: %s\n", d.Error)
+		} else {
+			fmt.Fprintf(w, "disk: a 4 KiB append and fsync in %s takes %.2f ms (p50), %.2f ms (p99), idle, %d samples\n",
+				d.Dir, d.Fsync.P50, d.Fsync.P99, d.Fsync.Count)
+		}
 	}
 	if r.Mode == "in-process" {
 		steps := "one set step"

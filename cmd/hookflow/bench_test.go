@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookflow/hookflow/cmd/hookflow/internal/loadgen"
 	"github.com/hookflow/hookflow/engine"
 	"github.com/hookflow/hookflow/engine/boltstore"
 	"github.com/hookflow/hookflow/triggers/signature"
@@ -131,6 +132,9 @@ func TestBenchShortRun(t *testing.T) {
 	if rep.Mode != "in-process" || rep.Model != "open" || rep.Rate != 200 || rep.Senders != 8 || !rep.Webhook {
 		t.Errorf("header %+v", rep)
 	}
+	if d := rep.Disk; d == nil || d.Error != "" || d.Fsync.Count != diskSamples || d.Fsync.P50 <= 0 || d.Fsync.P99 < d.Fsync.P50 {
+		t.Errorf("disk %+v", d)
+	}
 	for _, p := range []*phaseReport{rep.Hookflow, rep.Backlog.Phase, rep.Baseline.Fiber, rep.Baseline.Bolt} {
 		if p.Acked == 0 || p.AckRate <= 0 || p.AckLatency.Count != p.Acked || p.AckLatency.Max < p.AckLatency.P50 {
 			t.Errorf("phase %s: acked %d rate %v latency %+v", p.Name, p.Acked, p.AckRate, p.AckLatency)
@@ -184,7 +188,8 @@ func TestBenchShortRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"hookflow bench", "ack latency (ms)", "runs:", "end-to-end latency", "  store: ", "    commit time (ms): p50 ", "zero loss: all"} {
+	for _, want := range []string{"hookflow bench", "ack latency (ms)", "runs:", "end-to-end latency", "  store: ", "    commit time (ms): p50 ", "zero loss: all",
+		"disk: a 4 KiB append and fsync in "} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text report lacks %q:\n%s", want, text)
 		}
@@ -535,5 +540,40 @@ func TestAccountingWaitsBehindABacklog(t *testing.T) {
 	}
 	if acc.Final != 1 || acc.NotFinal != 0 {
 		t.Fatalf("gave up behind a moving queue: %+v", acc)
+	}
+}
+
+// TestBenchReportDiskLine: the text report gives the fsync cost, or why
+// it is missing, and nothing when the report has no disk part.
+func TestBenchReportDiskLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		disk *diskReport
+		want string
+	}{
+		{"measured", &diskReport{Dir: "/var/lib/hookflow", Fsync: loadgen.Summary{Count: 200, P50: 0.334, P99: 2.589}},
+			"disk: a 4 KiB append and fsync in /var/lib/hookflow takes 0.33 ms (p50), 2.59 ms (p99), idle, 200 samples\n"},
+		{"failed", &diskReport{Dir: "/ro", Error: "sync cost: open /ro/x: read-only file system"},
+			"disk: fsync cost not measured: sync cost: open /ro/x: read-only file system\n"},
+		{"absent", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep := &benchReport{Mode: "target", LoadAvg: [2]float64{-1, -1}, Disk: tt.disk,
+				Hookflow: &phaseReport{Name: "hookflow"}}
+			var out strings.Builder
+			rep.writeText(&out)
+			var got string
+			for _, line := range strings.SplitAfter(out.String(), "\n") {
+				if strings.HasPrefix(line, "disk: ") {
+					got += line
+				}
+			}
+			if got != tt.want {
+				t.Errorf("disk line %q, want %q\nreport:\n%s", got, tt.want, out.String())
+			}
+		})
 	}
 }
