@@ -404,7 +404,6 @@ func (w *window) report(scope string, acked uint64) *processReport {
 	return p
 }
 
-// loadAverage is the machine's 1-minute load average, or -1.
 // diskSamples is how many appends diskCost times: a fraction of a second.
 const diskSamples = 200
 
@@ -423,6 +422,7 @@ func (b *bench) diskCost(ctx context.Context) *diskReport {
 	return d
 }
 
+// loadAverage is the machine's 1-minute load average, or -1.
 func loadAverage() float64 {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
