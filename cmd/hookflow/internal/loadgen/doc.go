@@ -1,7 +1,7 @@
 // Package loadgen drives HTTP load for `hookflow bench` and measures it:
 // a load generator with a closed and an open model, a memory-bounded
-// log-linear latency histogram, and a process's CPU time and memory read
-// from the kernel.
+// log-linear latency histogram, a process's CPU time and memory read
+// from the kernel, and what an fsync costs on the disk (SyncCost).
 //
 // The closed model keeps Config.Senders requests in flight back to back:
 // it finds the maximum throughput. The open model sends Config.Rate events
