@@ -39,6 +39,7 @@ type benchOptions struct {
 	Workers      int
 	Webhook      bool
 	Baseline     bool
+	Rounds       int
 	Backlog      int
 	NoSync       bool
 	DataDir      string
@@ -86,6 +87,9 @@ func (o *benchOptions) check() error {
 	}
 	if o.Backlog < 0 {
 		bad("--backlog must not be negative, got %d", o.Backlog)
+	}
+	if o.Rounds < 1 {
+		bad("--rounds must be at least 1, got %d", o.Rounds)
 	}
 	if o.Target == "" {
 		for flag, set := range map[string]bool{"--admin": o.Admin != "", "--pid": o.PID != 0, "--secret": o.Secret != "",
@@ -142,7 +146,9 @@ from each event's scheduled send time, so queueing is not hidden.
 --target URL drives a running daemon instead (serve the workflow that
 --print-workflow prints; --admin lets bench check the runs, --pid read the
 daemon's CPU and memory). --baseline also measures a bare Fiber handler and a
-minimal bbolt group-commit handler with the same load, as ceilings. --backlog N
+minimal bbolt group-commit handler with the same load, as ceilings. --rounds N
+measures hookflow and the ceilings N times in turn and reports the median
+ratios, steadier than one round's on a machine whose speed drifts. --backlog N
 preloads N queued runs and measures ingest and drain on the deep queue.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -190,6 +196,7 @@ preloads N queued runs and measures ingest and drain on the deep queue.`,
 	f.IntVar(&o.Workers, "workers", 256, "in-process daemon: runs executed at once (as serve's default)")
 	f.BoolVar(&o.Webhook, "webhook", false, "in-process daemon: add a webhook step delivering to a local sink")
 	f.BoolVar(&o.Baseline, "baseline", false, "also measure a bare Fiber handler and a Fiber + bbolt group-commit handler")
+	f.IntVar(&o.Rounds, "rounds", 1, "measure hookflow (and with --baseline the references) this many times in turn, and report each round's rates and ratios and their medians")
 	f.IntVar(&o.Backlog, "backlog", 0, "in-process daemon: also measure with this many runs preloaded in the queue")
 	f.BoolVar(&o.NoSync, "no-sync", false, "in-process daemon and the bbolt reference: skip fsync (NOT durable: shows the rate the CPU allows when the disk costs nothing)")
 	f.StringVar(&o.DataDir, "data-dir", "", "parent of the temporary data directories (default the system's; fsync cost depends on it)")
@@ -231,52 +238,88 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	rep.LoadAvg[0] = loadAverage()
 	defer func() { rep.LoadAvg[1] = loadAverage() }()
 	rep.Disk = b.diskCost(ctx)
-	var loss []lossPart
 	if o.Target != "" {
 		rep.Mode = "target"
-		p, lp, err := b.targetPhase(ctx)
-		if err != nil {
-			return nil, err
-		}
-		rep.Hookflow = p
-		loss = append(loss, lp)
 	} else {
 		rep.Workers = o.Workers
-		p, lp, _, err := b.inProcessPhase(ctx, "hookflow", 0)
+	}
+	var loss []lossPart
+	for i := range o.Rounds {
+		r, err := b.round(ctx, i == 0 && o.Backlog > 0)
+		loss = append(loss, r.loss...)
 		if err != nil {
 			return nil, err
 		}
-		rep.Hookflow = p
-		loss = append(loss, lp)
-		if o.Backlog > 0 {
+		if i == 0 {
+			rep.Hookflow, rep.Backlog, rep.Baseline = r.hookflow, r.backlog, r.baseline
+		}
+		if o.Rounds > 1 {
+			rep.Rounds = append(rep.Rounds, newRoundReport(r.hookflow, r.baseline))
+		}
+	}
+	if o.Rounds > 1 {
+		rep.Median = medianRound(rep.Rounds)
+	}
+	rep.Loss = mergeLoss(loss)
+	return rep, nil
+}
+
+// roundResult is what one round measured.
+type roundResult struct {
+	hookflow *phaseReport
+	backlog  *backlogReport  // with the backlog phase
+	baseline *baselineReport // with --baseline
+	loss     []lossPart      // every hookflow phase's zero-loss check
+}
+
+// round measures hookflow once (with backlog, then again on a deep queue),
+// then the references when --baseline asks for them. The backlog phase is
+// long and compared with the empty queue's rates, so run measures it in the
+// first round only.
+func (b *bench) round(ctx context.Context, backlog bool) (roundResult, error) {
+	o := b.o
+	var r roundResult
+	if o.Target != "" {
+		p, lp, err := b.targetPhase(ctx)
+		if err != nil {
+			return r, err
+		}
+		r.hookflow, r.loss = p, append(r.loss, lp)
+	} else {
+		p, lp, _, err := b.inProcessPhase(ctx, "hookflow", 0)
+		if err != nil {
+			return r, err
+		}
+		r.hookflow, r.loss = p, append(r.loss, lp)
+		if backlog {
 			bp, lp, bl, err := b.inProcessPhase(ctx, fmt.Sprintf("hookflow +%d backlog", o.Backlog), o.Backlog)
 			if err != nil {
-				return nil, err
+				return r, err
 			}
-			loss = append(loss, lp)
+			r.loss = append(r.loss, lp)
 			bl.Phase = bp
 			bl.IngestRatio = ratio(bp.AckRate, p.AckRate)
 			if p.Runs != nil {
 				bl.DrainRatio = ratio(bl.DrainRate, p.Runs.PerSecond)
 			}
-			rep.Backlog = bl
+			r.backlog = bl
 		}
 	}
-	if o.Baseline {
-		bl := &baselineReport{}
-		var err error
-		if bl.Fiber, err = b.baselinePhase(ctx, "fiber (bare 202)", false); err != nil {
-			return nil, err
-		}
-		if bl.Bolt, err = b.baselinePhase(ctx, "fiber + bbolt commit", true); err != nil {
-			return nil, err
-		}
-		bl.RatioFiber = ratio(rep.Hookflow.AckRate, bl.Fiber.AckRate)
-		bl.RatioBolt = ratio(rep.Hookflow.AckRate, bl.Bolt.AckRate)
-		rep.Baseline = bl
+	if !o.Baseline {
+		return r, nil
 	}
-	rep.Loss = mergeLoss(loss)
-	return rep, nil
+	bl := &baselineReport{}
+	var err error
+	if bl.Fiber, err = b.baselinePhase(ctx, "fiber (bare 202)", false); err != nil {
+		return r, err
+	}
+	if bl.Bolt, err = b.baselinePhase(ctx, "fiber + bbolt commit", true); err != nil {
+		return r, err
+	}
+	bl.RatioFiber = ratio(r.hookflow.AckRate, bl.Fiber.AckRate)
+	bl.RatioBolt = ratio(r.hookflow.AckRate, bl.Bolt.AckRate)
+	r.baseline = bl
+	return r, nil
 }
 
 // lossPart is one phase's zero-loss check.

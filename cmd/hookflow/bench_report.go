@@ -41,10 +41,68 @@ type benchReport struct {
 	// the load.
 	Disk *diskReport `json:"disk,omitempty"`
 
+	// Hookflow, Backlog and Baseline are the first round's phases.
 	Hookflow *phaseReport    `json:"hookflow"`
 	Backlog  *backlogReport  `json:"backlog,omitempty"`
 	Baseline *baselineReport `json:"baseline,omitempty"`
-	Loss     lossReport      `json:"loss"`
+	// Rounds (with --rounds N > 1) are every round's rates and ratios, the
+	// first included, and Median their medians.
+	Rounds []roundReport `json:"rounds,omitempty"`
+	Median *roundReport  `json:"median,omitempty"`
+	Loss   lossReport    `json:"loss"`
+}
+
+// roundReport is one round of --rounds: hookflow's rate and tail, and with
+// --baseline the references' rates and hookflow's ratios to them, each
+// ratio from phases of the same round.
+type roundReport struct {
+	Acked      uint64  `json:"acked"`
+	AckRate    float64 `json:"ack_rate"`
+	AckP99     float64 `json:"ack_p99_ms"`
+	Fiber      float64 `json:"fiber_ack_rate,omitempty"`
+	Bolt       float64 `json:"bolt_group_commit_ack_rate,omitempty"`
+	RatioFiber float64 `json:"hookflow_to_fiber,omitempty"`
+	RatioBolt  float64 `json:"hookflow_to_bolt,omitempty"`
+}
+
+func newRoundReport(p *phaseReport, bl *baselineReport) roundReport {
+	r := roundReport{Acked: p.Acked, AckRate: p.AckRate, AckP99: p.AckLatency.P99}
+	if bl != nil {
+		r.Fiber, r.Bolt, r.RatioFiber, r.RatioBolt = bl.Fiber.AckRate, bl.Bolt.AckRate, bl.RatioFiber, bl.RatioBolt
+	}
+	return r
+}
+
+// medianRound is the median of each field over the rounds, taken field by
+// field: the median ratio is the middle round's ratio, not a ratio of
+// medians, so one round where the machine slowed for a reference alone
+// does not move it. With an even number of rounds it is the mean of the
+// two middle values.
+func medianRound(rounds []roundReport) *roundReport {
+	med := func(field func(roundReport) float64, digits int) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = field(r)
+		}
+		sort.Float64s(v)
+		n := len(v)
+		if n == 0 {
+			return 0
+		}
+		if n%2 == 1 {
+			return v[n/2]
+		}
+		return round((v[n/2-1]+v[n/2])/2, digits)
+	}
+	return &roundReport{
+		Acked:      uint64(med(func(r roundReport) float64 { return float64(r.Acked) }, 0)),
+		AckRate:    med(func(r roundReport) float64 { return r.AckRate }, 1),
+		AckP99:     med(func(r roundReport) float64 { return r.AckP99 }, 3),
+		Fiber:      med(func(r roundReport) float64 { return r.Fiber }, 1),
+		Bolt:       med(func(r roundReport) float64 { return r.Bolt }, 1),
+		RatioFiber: med(func(r roundReport) float64 { return r.RatioFiber }, 3),
+		RatioBolt:  med(func(r roundReport) float64 { return r.RatioBolt }, 3),
+	}
 }
 
 // diskReport is loadgen.SyncCost's measure of the data directory's disk:
@@ -366,6 +424,13 @@ func (r *benchReport) writeText(w io.Writer) {
 		row(b.Bolt, "hookflow = "+pct(b.RatioBolt)+" of this")
 	}
 	fmt.Fprintln(w)
+	if len(r.Rounds) > 0 {
+		fmt.Fprintf(w, "%d rounds (the table above is the first):\n", len(r.Rounds))
+		for i, rd := range r.Rounds {
+			fmt.Fprintf(w, "  round %d: %s\n", i+1, rd.line())
+		}
+		fmt.Fprintf(w, "  median:  %s\n\n", r.Median.line())
+	}
 	for _, p := range r.phases() {
 		fmt.Fprintf(w, "%s answers: %s", p.Name, counts(p.Status))
 		if len(p.Errors) > 0 {
@@ -449,6 +514,15 @@ func counts[K comparable](m map[K]uint64) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
+}
+
+// line is a round's figures on one line of the text report.
+func (r roundReport) line() string {
+	s := fmt.Sprintf("hookflow %s acks/s, p99 %.2f ms", num(r.AckRate), r.AckP99)
+	if r.Bolt > 0 {
+		s += fmt.Sprintf("; %s of bare Fiber (%s), %s of fiber + bbolt commit (%s)", pct(r.RatioFiber), num(r.Fiber), pct(r.RatioBolt), num(r.Bolt))
+	}
+	return s
 }
 
 func num(v float64) string {

@@ -188,6 +188,9 @@ func TestBenchShortRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(text, "rounds (") {
+		t.Errorf("one round, yet the text report has a rounds section:\n%s", text)
+	}
 	for _, want := range []string{"hookflow bench", "ack latency (ms)", "runs:", "end-to-end latency", "  store: ", "    commit time (ms): p50 ", "zero loss: all",
 		"disk: a 4 KiB append and fsync in "} {
 		if !strings.Contains(text, want) {
@@ -324,6 +327,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"--target", "http://127.0.0.1:1/hooks/x", "--secret", "s", "--backlog", "10"}, "cannot be used with --target"},
 		{[]string{"--target", "http://127.0.0.1:1/hooks/x", "--secret", "s", "--no-sync"}, "--no-sync changes the in-process daemon's store"},
 		{[]string{"--body-bytes", "-1"}, "--body-bytes must be between"},
+		{[]string{"--rounds", "0"}, "--rounds must be at least 1"},
 		{[]string{"--target", "http://127.0.0.1:1/hooks/x", "--scheme", "nope", "--secret", "s"}, `unknown scheme "nope"`},
 	}
 	for _, tt := range tests {
@@ -573,6 +577,87 @@ func TestBenchReportDiskLine(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("disk line %q, want %q\nreport:\n%s", got, tt.want, out.String())
+			}
+		})
+	}
+}
+
+// TestBenchRounds: --rounds measures hookflow and the references in turn,
+// reports each round and the medians, keeps the first round as the table,
+// and checks every round's runs for loss.
+func TestBenchRounds(t *testing.T) {
+	t.Parallel()
+	stdout, stderr, err := execBench(t, "--json", "--rounds", "3", "--baseline", "--duration", "300ms", "--warmup", "0",
+		"-c", "4", "--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s\nstdout:\n%s", err, stderr, stdout)
+	}
+	var rep benchReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, stdout)
+	}
+	if len(rep.Rounds) != 3 || rep.Median == nil {
+		t.Fatalf("%d rounds, median %+v; want 3 and a median", len(rep.Rounds), rep.Median)
+	}
+	first := rep.Rounds[0]
+	if first.Acked != rep.Hookflow.Acked || first.AckRate != rep.Hookflow.AckRate || first.RatioBolt != rep.Baseline.RatioBolt ||
+		first.Fiber != rep.Baseline.Fiber.AckRate {
+		t.Errorf("round 1 %+v is not the table's phases (hookflow %v, baseline %+v)", first, rep.Hookflow.AckRate, rep.Baseline)
+	}
+	var acked uint64
+	for i, r := range rep.Rounds {
+		acked += r.Acked
+		if r.Acked == 0 || r.AckRate <= 0 || r.Fiber <= 0 || r.Bolt <= 0 || r.AckP99 <= 0 {
+			t.Errorf("round %d: %+v", i+1, r)
+		}
+		if r.RatioBolt != ratio(r.AckRate, r.Bolt) || r.RatioFiber != ratio(r.AckRate, r.Fiber) {
+			t.Errorf("round %d: ratios %v and %v from its own rates %+v", i+1, r.RatioFiber, r.RatioBolt, r)
+		}
+	}
+	middle := func(f func(roundReport) float64) float64 {
+		v := []float64{f(rep.Rounds[0]), f(rep.Rounds[1]), f(rep.Rounds[2])}
+		slices.Sort(v)
+		return v[1]
+	}
+	if m := rep.Median; m.RatioBolt != middle(func(r roundReport) float64 { return r.RatioBolt }) ||
+		m.AckRate != middle(func(r roundReport) float64 { return r.AckRate }) ||
+		m.Bolt != middle(func(r roundReport) float64 { return r.Bolt }) {
+		t.Errorf("median %+v is not the middle round's figures of %+v", m, rep.Rounds)
+	}
+	if l := rep.Loss; !l.Checked || l.Lost() || l.Acked < int(acked) {
+		t.Errorf("loss %+v: the three rounds acked %d", l, acked)
+	}
+
+	text, _, err := execBench(t, "--rounds", "2", "--duration", "200ms", "--warmup", "0", "-c", "2", "--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2 rounds (the table above is the first):\n  round 1: hookflow ", "\n  round 2: hookflow ",
+		"\n  median:  hookflow "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text report lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestMedianRound(t *testing.T) {
+	t.Parallel()
+	r := func(rate, ratio float64) roundReport { return roundReport{AckRate: rate, RatioBolt: ratio} }
+	tests := []struct {
+		name   string
+		rounds []roundReport
+		want   roundReport
+	}{
+		{"one", []roundReport{r(100, 0.5)}, r(100, 0.5)},
+		{"odd: the middle value of each field, not of one round", []roundReport{r(300, 0.2), r(100, 0.9), r(200, 0.4)}, r(200, 0.4)},
+		{"even: the mean of the two middle values", []roundReport{r(100, 0.5), r(400, 0.6), r(200, 0.1), r(300, 0.2)}, r(250, 0.35)},
+		{"a slow reference in one round does not move it", []roundReport{r(100, 0.5), r(100, 0.95), r(100, 0.52)}, r(100, 0.52)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := medianRound(tt.rounds); *got != tt.want {
+				t.Errorf("got %+v, want %+v", *got, tt.want)
 			}
 		})
 	}
