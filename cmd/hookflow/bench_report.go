@@ -60,7 +60,9 @@ type roundReport struct {
 	AckRate    float64 `json:"ack_rate"`
 	AckP99     float64 `json:"ack_p99_ms"`
 	Fiber      float64 `json:"fiber_ack_rate,omitempty"`
+	FiberP99   float64 `json:"fiber_ack_p99_ms,omitempty"`
 	Bolt       float64 `json:"bolt_group_commit_ack_rate,omitempty"`
+	BoltP99    float64 `json:"bolt_group_commit_ack_p99_ms,omitempty"`
 	RatioFiber float64 `json:"hookflow_to_fiber,omitempty"`
 	RatioBolt  float64 `json:"hookflow_to_bolt,omitempty"`
 }
@@ -68,7 +70,8 @@ type roundReport struct {
 func newRoundReport(p *phaseReport, bl *baselineReport) roundReport {
 	r := roundReport{Acked: p.Acked, AckRate: p.AckRate, AckP99: p.AckLatency.P99}
 	if bl != nil {
-		r.Fiber, r.Bolt, r.RatioFiber, r.RatioBolt = bl.Fiber.AckRate, bl.Bolt.AckRate, bl.RatioFiber, bl.RatioBolt
+		r.Fiber, r.FiberP99, r.RatioFiber = bl.Fiber.AckRate, bl.Fiber.AckLatency.P99, bl.RatioFiber
+		r.Bolt, r.BoltP99, r.RatioBolt = bl.Bolt.AckRate, bl.Bolt.AckLatency.P99, bl.RatioBolt
 	}
 	return r
 }
@@ -99,7 +102,9 @@ func medianRound(rounds []roundReport) *roundReport {
 		AckRate:    med(func(r roundReport) float64 { return r.AckRate }, 1),
 		AckP99:     med(func(r roundReport) float64 { return r.AckP99 }, 3),
 		Fiber:      med(func(r roundReport) float64 { return r.Fiber }, 1),
+		FiberP99:   med(func(r roundReport) float64 { return r.FiberP99 }, 3),
 		Bolt:       med(func(r roundReport) float64 { return r.Bolt }, 1),
+		BoltP99:    med(func(r roundReport) float64 { return r.BoltP99 }, 3),
 		RatioFiber: med(func(r roundReport) float64 { return r.RatioFiber }, 3),
 		RatioBolt:  med(func(r roundReport) float64 { return r.RatioBolt }, 3),
 	}
@@ -520,7 +525,8 @@ func counts[K comparable](m map[K]uint64) string {
 func (r roundReport) line() string {
 	s := fmt.Sprintf("hookflow %s acks/s, p99 %.2f ms", num(r.AckRate), r.AckP99)
 	if r.Bolt > 0 {
-		s += fmt.Sprintf("; %s of bare Fiber (%s), %s of fiber + bbolt commit (%s)", pct(r.RatioFiber), num(r.Fiber), pct(r.RatioBolt), num(r.Bolt))
+		s += fmt.Sprintf("; %s of bare Fiber (%s, p99 %.2f ms), %s of fiber + bbolt commit (%s, p99 %.2f ms)",
+			pct(r.RatioFiber), num(r.Fiber), r.FiberP99, pct(r.RatioBolt), num(r.Bolt), r.BoltP99)
 	}
 	return s
 }

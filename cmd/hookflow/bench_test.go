@@ -601,13 +601,13 @@ func TestBenchRounds(t *testing.T) {
 	}
 	first := rep.Rounds[0]
 	if first.Acked != rep.Hookflow.Acked || first.AckRate != rep.Hookflow.AckRate || first.RatioBolt != rep.Baseline.RatioBolt ||
-		first.Fiber != rep.Baseline.Fiber.AckRate {
+		first.Fiber != rep.Baseline.Fiber.AckRate || first.BoltP99 != rep.Baseline.Bolt.AckLatency.P99 {
 		t.Errorf("round 1 %+v is not the table's phases (hookflow %v, baseline %+v)", first, rep.Hookflow.AckRate, rep.Baseline)
 	}
 	var acked uint64
 	for i, r := range rep.Rounds {
 		acked += r.Acked
-		if r.Acked == 0 || r.AckRate <= 0 || r.Fiber <= 0 || r.Bolt <= 0 || r.AckP99 <= 0 {
+		if r.Acked == 0 || r.AckRate <= 0 || r.Fiber <= 0 || r.Bolt <= 0 || r.AckP99 <= 0 || r.FiberP99 <= 0 || r.BoltP99 <= 0 {
 			t.Errorf("round %d: %+v", i+1, r)
 		}
 		if r.RatioBolt != ratio(r.AckRate, r.Bolt) || r.RatioFiber != ratio(r.AckRate, r.Fiber) {
