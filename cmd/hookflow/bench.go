@@ -272,10 +272,10 @@ type roundResult struct {
 	loss     []lossPart      // every hookflow phase's zero-loss check
 }
 
-// round measures hookflow once (with backlog, then again on a deep queue),
-// then the references when --baseline asks for them. The backlog phase is
-// long and compared with the empty queue's rates, so run measures it in the
-// first round only.
+// round measures hookflow once (and, when backlog is set, again on a deep
+// queue), then the references when --baseline asks for them. The backlog
+// phase is long and compared with the empty queue's rates, so run asks for
+// it in the first round only.
 func (b *bench) round(ctx context.Context, backlog bool) (roundResult, error) {
 	o := b.o
 	var r roundResult
