@@ -56,7 +56,7 @@ type benchReport struct {
 // --baseline the references' rates and hookflow's ratios to them, each
 // ratio from phases of the same round.
 type roundReport struct {
-	Acked      uint64  `json:"acked"`
+	Acked      uint64  `json:"acked,omitempty"`
 	AckRate    float64 `json:"ack_rate"`
 	AckP99     float64 `json:"ack_p99_ms"`
 	Fiber      float64 `json:"fiber_ack_rate,omitempty"`
@@ -76,37 +76,33 @@ func newRoundReport(p *phaseReport, bl *baselineReport) roundReport {
 	return r
 }
 
-// medianRound is the median of each field over the rounds, taken field by
-// field: the median ratio is the middle round's ratio, not a ratio of
-// medians, so one round where the machine slowed for a reference alone
-// does not move it. With an even number of rounds it is the mean of the
-// two middle values.
+// medianRound is the median of each figure over the rounds (not empty),
+// taken figure by figure: the median ratio is the middle round's ratio, not
+// a ratio of medians, so one round where the machine slowed for a
+// reference alone does not move it. With an even number of rounds it is
+// the mean of the two middle values. A median round has no acked count.
 func medianRound(rounds []roundReport) *roundReport {
-	med := func(field func(roundReport) float64, digits int) float64 {
+	med := func(figure func(roundReport) float64) float64 {
 		v := make([]float64, len(rounds))
 		for i, r := range rounds {
-			v[i] = field(r)
+			v[i] = figure(r)
 		}
 		sort.Float64s(v)
 		n := len(v)
-		if n == 0 {
-			return 0
-		}
 		if n%2 == 1 {
 			return v[n/2]
 		}
-		return round((v[n/2-1]+v[n/2])/2, digits)
+		return round((v[n/2-1]+v[n/2])/2, 3)
 	}
 	return &roundReport{
-		Acked:      uint64(med(func(r roundReport) float64 { return float64(r.Acked) }, 0)),
-		AckRate:    med(func(r roundReport) float64 { return r.AckRate }, 1),
-		AckP99:     med(func(r roundReport) float64 { return r.AckP99 }, 3),
-		Fiber:      med(func(r roundReport) float64 { return r.Fiber }, 1),
-		FiberP99:   med(func(r roundReport) float64 { return r.FiberP99 }, 3),
-		Bolt:       med(func(r roundReport) float64 { return r.Bolt }, 1),
-		BoltP99:    med(func(r roundReport) float64 { return r.BoltP99 }, 3),
-		RatioFiber: med(func(r roundReport) float64 { return r.RatioFiber }, 3),
-		RatioBolt:  med(func(r roundReport) float64 { return r.RatioBolt }, 3),
+		AckRate:    med(func(r roundReport) float64 { return r.AckRate }),
+		AckP99:     med(func(r roundReport) float64 { return r.AckP99 }),
+		Fiber:      med(func(r roundReport) float64 { return r.Fiber }),
+		FiberP99:   med(func(r roundReport) float64 { return r.FiberP99 }),
+		Bolt:       med(func(r roundReport) float64 { return r.Bolt }),
+		BoltP99:    med(func(r roundReport) float64 { return r.BoltP99 }),
+		RatioFiber: med(func(r roundReport) float64 { return r.RatioFiber }),
+		RatioBolt:  med(func(r roundReport) float64 { return r.RatioBolt }),
 	}
 }
 
