@@ -399,8 +399,8 @@ func (r *benchReport) writeText(w io.Writer) {
 		if d.Error != "" {
 			fmt.Fprintf(w, "disk: fsync cost not measured: %s\n", d.Error)
 		} else {
-			fmt.Fprintf(w, "disk: a 4 KiB append and fsync in %s takes %.2f ms (p50), %.2f ms (p99), idle, %d samples\n",
-				d.Dir, d.Fsync.P50, d.Fsync.P99, d.Fsync.Count)
+			fmt.Fprintf(w, "disk: a %d KiB append and fsync in %s takes %.2f ms (p50), %.2f ms (p99), idle, %d samples\n",
+				loadgen.SyncBlock/1024, d.Dir, d.Fsync.P50, d.Fsync.P99, d.Fsync.Count)
 		}
 	}
 	if r.Mode == "in-process" {

@@ -111,13 +111,7 @@ func decodeBinaryEventMeta(runID string, meta []byte) (engine.Event, error) {
 		ev.ContentType = p.str("content_type")
 	}
 	ev.ReceivedAt = p.nanos(p.varint("received_at"), "received_at")
-	switch {
-	case p.err != nil:
-	case fields >= evContentType<<1:
-		p.fail("unknown fields")
-	case len(p.b) > 0:
-		p.fail("trailing bytes")
-	}
+	p.end(fields, evContentType)
 	return ev, p.err
 }
 

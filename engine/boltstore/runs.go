@@ -13,9 +13,9 @@ import (
 // Runs are stored in two parts: the run's state (engine.Run without its
 // Event, in the binary form of state.go) and its event (event.go). The
 // event is written once, at enqueue, in the events bucket, together with
-// the state the run was enqueued with (eventValue); the runs bucket holds the state once something changed it
-// (the first record, a cancel, a rescue), and every later change rewrites
-// it there. Keeping the event (headers and body, the bulk of a run) out of
+// the state the run was enqueued with (eventValue); the runs bucket holds
+// the state once something changed it (the first record, a cancel, a
+// rescue), and every later change rewrites it there. Keeping the event (headers and body, the bulk of a run) out of
 // the runs bucket keeps the bytes each of those commits writes small; not
 // writing the runs bucket at enqueue spares each enqueue's commit the
 // leaf and branch pages of one more B+tree, and lets a run's first record

@@ -335,6 +335,18 @@ func (p *stateReader) nanos(sec int64, what string) time.Time {
 	return time.Unix(sec, int64(nsec)).UTC()
 }
 
+// end checks a record read to its end: fields has no bit above last,
+// the highest this build knows, and no bytes are left.
+func (p *stateReader) end(fields, last uint64) {
+	switch {
+	case p.err != nil:
+	case fields >= last<<1:
+		p.fail("unknown fields")
+	case len(p.b) > 0:
+		p.fail("trailing bytes")
+	}
+}
+
 // count reads a number of elements, each at least one byte long.
 func (p *stateReader) count(what string) int {
 	n := p.uvarint(what)
@@ -413,13 +425,7 @@ func decodeBinaryState(id string, v []byte) (*engine.Run, error) {
 	if fields&stError != 0 {
 		r.Error = p.str("error")
 	}
-	switch {
-	case p.err != nil:
-	case fields >= stError<<1:
-		p.fail("unknown fields")
-	case len(p.b) > 0:
-		p.fail("trailing bytes")
-	}
+	p.end(fields, stError)
 	if p.err != nil {
 		return nil, p.err
 	}
